@@ -1,0 +1,114 @@
+"""The `clean-drop` flow: one drop folder in, one committed partition of the dataset out."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from pipeline import dataset
+from pipeline.config import Config
+from pipeline.shard import clean_shard
+
+from . import reporting
+from .executor import default_workers, run_in_pool
+
+
+@task(name="clean-shard", retries=2, retry_delay_seconds=1)
+def clean_shard_task(drop_dir: str, files: list[str], part_path: str, run_id: str, drop: str,
+                     config: dict, index: int, n_shards: int, workers: int, progress_id=None) -> dict:
+    """Clean one shard of files. Locally the work runs in the process pool; on a Dask cluster
+    (workers == 0) it runs right here, in the Dask worker."""
+    args = (drop_dir, files, part_path, run_id, drop, config)
+    result = run_in_pool(workers, clean_shard, *args) if workers > 0 else clean_shard(*args)
+    s = result["stats"]
+    get_run_logger().info(
+        "shard %d/%d: %d files, %d documents, %d rejects, %.1f MB in %.2fs",
+        index + 1, n_shards, s["files"], s["documents"], s["rejects"], s["bytes_in"] / 1e6,
+        s["seconds"])
+    return result
+
+
+@flow(name="clean-shards", task_runner=ThreadPoolTaskRunner(max_workers=8))
+def clean_shards(drop_dir: str, shards: list[list[str]], staged: str, run_id: str, drop: str,
+                 config: dict, workers: int) -> list[dict]:
+    """Submit one task per shard and gather their summaries (in shard order)."""
+    tracker = reporting.Progress(len(shards), f"clean-drop {drop}")
+    futures = [
+        clean_shard_task.submit(drop_dir, files, str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
+                                run_id, drop, config, i, len(shards), workers)
+        for i, files in enumerate(shards)
+    ]
+    results = []
+    for fut in futures:
+        results.append(fut.result())
+        tracker.step()
+    return results
+
+
+def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | None = None,
+             incremental: bool = False, config: Config = Config(), workers: int | None = None,
+             dask_address: str | None = None, run_id: str | None = None) -> dict:
+    """Clean (some of) a drop's files and commit them. Must run inside a flow."""
+    logger = get_run_logger()
+    started = time.perf_counter()
+    drop_dir, out = Path(drop_dir).resolve(), Path(out).resolve()
+    drop = drop_dir.name
+    run_id = run_id or dataset.new_run_id()
+    swept = dataset.sweep_staging(out)
+    if swept:
+        logger.info("removed staging left by %d interrupted run(s)", len(swept))
+    if files is None:
+        files = dataset.discover(drop_dir)
+    workers = default_workers() if workers is None else workers
+    shards = dataset.make_shards(files, config.shard_bytes, config.max_shards,
+                                 min_shards=max(1, workers) * 2)
+    logger.info("drop %s: %d files, %.1f MB, %d shards, run %s", drop, len(files),
+                sum(f.size for f in files) / 1e6, len(shards), run_id)
+    cfg = config.__dict__.copy()
+    with dataset.Staging(out, run_id) as staging:
+        staged = staging.drop_dir(drop)
+        if dask_address:
+            from prefect_dask import DaskTaskRunner
+
+            runner = clean_shards.with_options(task_runner=DaskTaskRunner(address=dask_address))
+            results = runner(str(drop_dir), shards, str(staged), run_id, drop, cfg, 0)
+        else:
+            results = clean_shards(str(drop_dir), shards, str(staged), run_id, drop, cfg, workers)
+        clean_seconds = time.perf_counter() - started
+        rejects = [r for res in results for r in res["rejects"]]
+        ledger = [e for res in results for e in res["ledger"]]
+        replaced = {f.path for f in files} if incremental else None
+        commit = dataset.commit_drop(out, drop, staged, replaced=replaced, rejects=rejects,
+                                     ledger=ledger)
+    summary = reporting.summarize(results, run_id=run_id, drop=drop, drop_dir=str(drop_dir),
+                                  out=str(out), shards=len(shards), workers=workers,
+                                  dask_address=dask_address, incremental=incremental,
+                                  seconds=time.perf_counter() - started,
+                                  clean_seconds=clean_seconds, commit=commit, config=cfg,
+                                  finished_at=dt.datetime.now(dt.timezone.utc).isoformat())
+    dataset.write_run_summary(out, summary)
+    reporting.publish(summary)
+    return summary
+
+
+@flow(name="clean-drop", log_prints=True)
+def clean_drop(drop: str, out: str = "clean", text_field: str = "text", workers: int | None = None,
+               dask_address: str | None = None, max_boilerplate_share: float | None = None,
+               mt_threshold: float | None = None) -> dict:
+    """Clean one drop folder into OUT/drop=<name>/, replacing what an earlier run of it wrote.
+
+    workers: local worker processes (default: every core); dask_address: run shards on an
+    existing Dask cluster (tcp://host:port) instead."""
+    overrides = {"text_field": text_field}
+    if max_boilerplate_share is not None:
+        overrides["max_boilerplate_share"] = max_boilerplate_share
+    if mt_threshold is not None:
+        overrides["mt_threshold"] = mt_threshold
+    drop_dir = Path(drop)
+    if not drop_dir.is_dir():
+        raise FileNotFoundError(f"drop folder not found: {drop}")
+    return run_drop(drop_dir, Path(out), config=Config(**overrides), workers=workers,
+                    dask_address=dask_address)

@@ -1,0 +1,34 @@
+"""Prefect artifacts for a run: a progress bar while shards run, a summary and a table after."""
+from __future__ import annotations
+
+import re
+
+from prefect.artifacts import (create_markdown_artifact, create_progress_artifact,
+                               create_table_artifact, update_progress_artifact)
+
+from pipeline.runsummary import summarize, to_markdown  # noqa: F401  (re-exported for the flow)
+
+
+def _key(text: str) -> str:
+    """Artifact keys allow lowercase letters, digits and dashes only."""
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:100] or "drop"
+
+
+class Progress:
+    def __init__(self, total: int, description: str):
+        self.total, self.done = max(total, 1), 0
+        self.id = create_progress_artifact(progress=0.0, description=description)
+
+    def step(self) -> None:
+        self.done += 1
+        update_progress_artifact(self.id, progress=100.0 * self.done / self.total)
+
+
+def publish(summary: dict) -> None:
+    drop = _key(summary["drop"])
+    create_markdown_artifact(key=f"clean-drop-{drop}", markdown=to_markdown(summary),
+                             description=f"corpus-clean summary for drop {summary['drop']}")
+    rows = [{k: d[k] for k in ("doc_id", "source_path", "source_record", "mt_score", "flags")}
+            for d in summary.get("top_flagged", [])]
+    create_table_artifact(key=f"most-flagged-{drop}", table=rows or [{"doc_id": "(none)"}],
+                          description="documents with the most MT evidence")

@@ -1,0 +1,232 @@
+"""Readers: one source file in, a stream of raw records (or rejects) out.
+
+Formats by suffix, each optionally gzip-compressed (`.gz`): `.txt`/`.text` (one document per file),
+`.jsonl`/`.ndjson` (one per line), `.csv`, `.parquet`. Multi-record formats are streamed, never read
+whole. A bad record yields a Reject and the file goes on; a bad file yields one Reject.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import shutil
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .decode import DecodeError, decode_bytes
+
+NAME = "read"
+
+FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl",
+           ".csv": "csv", ".parquet": "parquet"}
+_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+_CSV_FIELD_LIMIT = 256 * 1024 * 1024
+
+
+@dataclass
+class RawRecord:
+    source_path: str  # relative to the drop, POSIX separators
+    source_record: int  # 0 for .txt; the line (JSONL, from 0), row (CSV, Parquet) otherwise
+    text: str
+    encoding: str
+    meta: dict | None = None  # the record's other fields (JSONL, CSV, Parquet)
+
+
+@dataclass
+class Reject:
+    source_path: str
+    source_record: int | None  # None when the whole file is rejected
+    reason: str  # empty | binary | undecodable | corrupt_gzip | malformed_json | missing_text | ...
+    error: str
+
+
+def file_format(path: str | Path) -> tuple[str | None, bool]:
+    """(format, gzipped) for a file name; format None when unsupported."""
+    name = str(path).lower()
+    gz = name.endswith(".gz")
+    if gz:
+        name = name[:-3]
+    for suffix, fmt in FORMATS.items():
+        if name.endswith(suffix):
+            return fmt, gz
+    return None, gz
+
+
+def read_file(path: Path, rel: str, text_field: str = "text") -> Iterator[RawRecord | Reject]:
+    fmt, gz = file_format(path)
+    if fmt is None:
+        yield Reject(rel, None, "unsupported_format",
+                     f"unsupported file type {Path(rel).name!r}; expected "
+                     ".txt, .jsonl, .ndjson, .csv or .parquet, optionally .gz")
+        return
+    if path.stat().st_size == 0:
+        yield Reject(rel, None, "empty", "the file is empty (0 bytes)")
+        return
+    reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
+    try:
+        yield from reader(path, rel, gz, text_field)
+    except _GZIP_ERRORS as exc:
+        yield Reject(rel, None, "corrupt_gzip",
+                     f"gzip stream is corrupt or truncated ({type(exc).__name__}: {exc}); "
+                     "records before the damage were kept")
+
+
+def _open(path: Path, gz: bool):
+    return gzip.open(path, "rb") if gz else open(path, "rb")
+
+
+def _decode(rel: str, record: int | None, data: bytes) -> tuple[str, str] | Reject:
+    try:
+        d = decode_bytes(data)
+    except DecodeError as exc:
+        return Reject(rel, record, exc.reason, str(exc))
+    return d.text, d.encoding
+
+
+def _read_txt(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
+    with _open(path, gz) as fh:
+        data = fh.read()
+    out = _decode(rel, None, data)
+    if isinstance(out, Reject):
+        yield out
+    else:
+        yield RawRecord(rel, 0, out[0], out[1])
+
+
+def _text_value(rel: str, i: int, value, text_field: str) -> str | Reject:
+    if value is None:
+        return Reject(rel, i, "missing_text", f"record has no {text_field!r} field")
+    if not isinstance(value, str):
+        return Reject(rel, i, "bad_text", f"{text_field!r} is {type(value).__name__}, not a string")
+    if not value.strip():
+        return Reject(rel, i, "empty", f"{text_field!r} is empty")
+    return value
+
+
+def _read_jsonl(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
+    with _open(path, gz) as fh:
+        for i, line in enumerate(fh):
+            if not line.strip():
+                continue  # blank separator lines hold no record
+            try:
+                raw_line = line.decode("utf-8")
+                encoding = "utf-8"
+            except UnicodeDecodeError:
+                out = _decode(rel, i, line)
+                if isinstance(out, Reject):
+                    yield out
+                    continue
+                raw_line, encoding = out
+            try:
+                obj = json.loads(raw_line)
+            except json.JSONDecodeError as exc:
+                yield Reject(rel, i, "malformed_json", f"line {i + 1}: {exc}")
+                continue
+            if not isinstance(obj, dict):
+                yield Reject(rel, i, "malformed_json", f"line {i + 1}: a JSON {type(obj).__name__}, not an object")
+                continue
+            value = _text_value(rel, i, obj.pop(text_field, None), text_field)
+            if isinstance(value, Reject):
+                yield value
+                continue
+            yield RawRecord(rel, i, value, encoding, obj or None)
+
+
+def _read_csv(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
+    with _open(path, gz) as fh:
+        # surrogateescape keeps undecodable bytes, so a cp1252 field can be decoded on its own.
+        stream = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
+        reader = csv.DictReader(stream)
+        try:
+            header = reader.fieldnames
+        except csv.Error as exc:
+            yield Reject(rel, None, "malformed_csv", f"cannot read the CSV header: {exc}")
+            return
+        if not header or text_field not in header:
+            yield Reject(rel, None, "missing_text_column",
+                         f"CSV has no {text_field!r} column (columns: {header or []})")
+            return
+        i = -1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                i += 1
+                yield Reject(rel, i, "malformed_csv", f"row {i + 1}: {exc}")
+                continue
+            i += 1
+            encoding = "utf-8"
+            for key, val in list(row.items()):
+                if isinstance(val, str) and not _is_clean_utf8(val):
+                    out = _decode(rel, i, val.encode("utf-8", "surrogateescape"))
+                    if isinstance(out, Reject):
+                        row[key] = None
+                        if key == text_field:
+                            yield out
+                            break
+                    else:
+                        row[key] = out[0]
+                        if key == text_field:
+                            encoding = out[1]
+            else:
+                if None in row:  # more fields than the header names
+                    row["_extra"] = row.pop(None)
+                value = _text_value(rel, i, row.pop(text_field), text_field)
+                if isinstance(value, Reject):
+                    yield value
+                    continue
+                yield RawRecord(rel, i, value, encoding, row or None)
+
+
+def _is_clean_utf8(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _read_parquet(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
+    import pyarrow.parquet as pq
+
+    tmp = None
+    try:
+        if gz:  # Parquet needs random access: inflate to a temporary file first
+            tmp = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)
+            with gzip.open(path, "rb") as src:
+                shutil.copyfileobj(src, tmp, 1024 * 1024)
+            tmp.close()
+            source = tmp.name
+        else:
+            source = str(path)
+        try:
+            pf = pq.ParquetFile(source)
+        except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for corrupt files
+            yield Reject(rel, None, "corrupt_parquet", f"cannot open as Parquet: {exc}")
+            return
+        if text_field not in pf.schema_arrow.names:
+            yield Reject(rel, None, "missing_text_column",
+                         f"Parquet has no {text_field!r} column (columns: {pf.schema_arrow.names})")
+            return
+        i = 0
+        try:
+            for batch in pf.iter_batches(batch_size=1000):
+                for row in batch.to_pylist():
+                    value = _text_value(rel, i, row.pop(text_field), text_field)
+                    if isinstance(value, Reject):
+                        yield value
+                    else:
+                        yield RawRecord(rel, i, value, "utf-8", row or None)
+                    i += 1
+        except Exception as exc:
+            yield Reject(rel, None, "corrupt_parquet", f"failed after {i} rows: {exc}")
+    finally:
+        if tmp is not None:
+            Path(tmp.name).unlink(missing_ok=True)
