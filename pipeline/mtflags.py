@@ -1,0 +1,168 @@
+"""Machine-translation flags: cheap, explainable signals of MT output in English news text.
+
+Rules, weights, patterns and word lists live in rules/mt.toml (documented in docs/flags.md).
+`flag_mt` returns every hit as an MTFlag (offsets into the clean text) and a score in [0, 1]:
+density = 1000 * sum(weights) / max(n_words, min_words); score = 1 - exp(-density / scale).
+"""
+from __future__ import annotations
+
+import math
+import operator
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NAME = "mtflags"
+_CATALOG = tomllib.loads((Path(__file__).parent / "rules" / "mt.toml").read_text("utf-8"))
+RULES_VERSION: str = _CATALOG["version"]
+_SCORE = _CATALOG["score"]
+DEFAULT_THRESHOLD: float = float(_SCORE["threshold"])
+_R = _CATALOG["rules"]
+WEIGHTS: dict[str, float] = {name: float(rule["weight"]) for name, rule in _R.items()}
+_CTX = int(_SCORE["excerpt_context"])
+_MIN_WORDS = int(_SCORE["min_words"])
+_SCALE = float(_SCORE["scale"])
+
+
+@dataclass
+class MTFlag:
+    rule: str
+    start: int
+    end: int
+    excerpt: str
+
+
+@dataclass
+class MTResult:
+    flags: list[MTFlag] = field(default_factory=list)
+    score: float = 0.0
+    suspect: bool = False
+
+
+def _alt(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# capitalized_after_relative / capitalized_pronoun_midsentence: one scan for a capitalized
+# pronoun or article after "[a-z,] " (per-word fixed-width lookbehinds keep the scan fast).
+_REL = _R["capitalized_after_relative"]
+_RELATIVES = frozenset(_REL["relatives"])
+_PRONOUNS = frozenset(_R["capitalized_pronoun_midsentence"]["pronouns"])
+_PRON_NOT_NEXT = frozenset(_R["capitalized_pronoun_midsentence"]["not_next"])
+_CAPS = sorted(set(_REL["capitals"]) | _PRONOUNS, key=len, reverse=True)
+_CAP_RE = re.compile(
+    "(?:" + "|".join(f"{w}(?<=[a-z,] {w})" for w in _CAPS) + r") ([a-z]+)"
+)
+_PREV_WORD = re.compile(r"([a-z]+),? \Z")
+# lowercase_sentence_start: scan for ". x", then check the word before the period.
+_LS = _R["lowercase_sentence_start"]
+_LOWER_START = re.compile(_LS["pattern"])
+_LS_PREV = re.compile(_LS["previous"])
+_ABBREV = frozenset(_LS["abbreviations"])
+_FOREIGN = frozenset(_R["untranslated_word"]["words"])
+_EN_NEIGHBOURS = frozenset(_R["untranslated_word"]["english_neighbours"])
+_FOREIGN_RE = re.compile(" (" + _alt(_FOREIGN) + ") (?=[a-z])")
+_DUP_RE = re.compile(_R["duplicated_word"]["pattern"])
+_DUP_ALLOWED = frozenset(_R["duplicated_word"]["allowed"])
+_LOWER_COMMA = frozenset("abcdefghijklmnopqrstuvwxyz,")
+_NEXT_WORD = re.compile(r"[^\s,.;:!?]+")
+_CALQUES = [
+    (tuple(f["needles"]), re.compile(f["pattern"])) for f in _R["spanish_calque"]["forms"]
+]
+_PP = _R["postposed_adjective"]
+_NATIONS = frozenset(_PP["nationalities"])
+_PP_NOT_FIRST = frozenset(_PP["not_first"])
+_PP_NOT_SECOND = frozenset(_PP["not_second"])
+_NATION_TOKENS = frozenset(n + p for n in _NATIONS for p in ".,;:")
+_PP_CAND = re.compile(
+    "[.,;:](?<=(?:" + "|".join(sorted({n[-3:] for n in _NATIONS})) + ")[.,;:])"
+)
+_PP_PHRASE = re.compile(r"\b(?:a|an|the) ([a-z]+) ([a-z]+) ([A-Z][a-z]+)\Z")
+_TRUNC = re.compile(_R["truncated_paragraph_start"]["pattern"])
+_TRUNC_P = re.compile("\n\n(" + _R["truncated_paragraph_start"]["pattern"] + ")")
+
+
+def _excerpt(text: str, start: int, end: int) -> str:
+    return text[max(0, start - _CTX) : end + _CTX].replace("\n", " ")
+
+
+def _hits(text: str, words: list[str]):
+    """Yield (rule, start, end) for every English text-pattern hit (words = text.split())."""
+    for m in _CAP_RE.finditer(text):
+        word, nxt = text[m.start() : m.start(1) - 1], m.group(1)
+        prev = _PREV_WORD.search(text, max(0, m.start() - 30), m.start())
+        if prev and prev.group(1) in _RELATIVES:
+            yield "capitalized_after_relative", prev.start(), m.start(1) - 1
+        elif word in _PRONOUNS and nxt not in _PRON_NOT_NEXT:
+            yield "capitalized_pronoun_midsentence", m.start(), m.start(1) - 1
+    if ". " in text:
+        for m in _LOWER_START.finditer(text):
+            prev = _LS_PREV.search(text, max(0, m.start() - 30), m.start())
+            if prev and prev.group(1).lower() not in _ABBREV:
+                yield "lowercase_sentence_start", prev.start(), m.end()
+    for m in _FOREIGN_RE.finditer(text) if not _FOREIGN.isdisjoint(words) else ():
+        if m.start() and text[m.start() - 1] in _LOWER_COMMA:
+            before = text[text.rfind(" ", 0, m.start() - 1) + 1 : m.start()].strip(",").lower()
+            nm = _NEXT_WORD.match(text, m.end(1) + 1)
+            after = nm.group() if nm else ""
+            if before in _FOREIGN or after in _FOREIGN or not after.islower():
+                continue  # a foreign phrase or a name particle ("del Toro")
+            if before not in _EN_NEIGHBOURS and after not in _EN_NEIGHBOURS:
+                continue  # no English word next to it: a quoted foreign phrase
+            yield "untranslated_word", m.start(1), m.end(1)
+    for m in _DUP_RE.finditer(text) if any(map(operator.eq, words, words[1:])) else ():
+        if m.group("dup") not in _DUP_ALLOWED:
+            yield "duplicated_word", m.start() + 1, m.end()
+    for needles, rx in _CALQUES:
+        if any(n in text for n in needles):
+            for m in rx.finditer(text):
+                yield "spanish_calque", m.start(), m.end()
+    for m in _PP_CAND.finditer(text) if not _NATION_TOKENS.isdisjoint(words) else ():
+        head = text[max(0, m.start() - 80) : m.start()]
+        pm = _PP_PHRASE.search(head)
+        if (
+            pm
+            and pm.group(3) in _NATIONS
+            and pm.group(1) not in _PP_NOT_FIRST
+            and pm.group(2) not in _PP_NOT_SECOND
+        ):
+            yield "postposed_adjective", m.start() - len(head) + pm.start(), m.start()
+    m = _TRUNC.match(text)
+    if m:
+        yield "truncated_paragraph_start", 0, m.end()
+    if "\n\n" in text:
+        for m in _TRUNC_P.finditer(text):
+            yield "truncated_paragraph_start", m.start(1), m.end(1)
+
+
+def flag_mt(
+    text: str,
+    *,
+    lang: str,
+    entity_spans: list[tuple[str, int, int]] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+) -> MTResult:
+    """Flag MT signals in clean `text`; text-pattern rules only when lang == 'en'.
+
+    entity_spans: (rule, start, end) of characters rebuilt from mangled entities; each becomes a
+    `mangled_entity` flag (any language). Unmapped spans (-1, -1) become start=end=0, excerpt ''.
+    """
+    flags: list[MTFlag] = []
+    for _rule, start, end in entity_spans:
+        if start < 0 or end < start or end > len(text):
+            flags.append(MTFlag("mangled_entity", 0, 0, ""))
+        else:
+            flags.append(MTFlag("mangled_entity", start, end, _excerpt(text, start, end)))
+    words = text.split()
+    if lang == "en":
+        for rule, start, end in _hits(text, words):
+            flags.append(MTFlag(rule, start, end, _excerpt(text, start, end)))
+    if not flags:
+        return MTResult([], 0.0, False)
+    flags.sort(key=lambda f: (f.start, f.end, f.rule))
+    evidence = sum(WEIGHTS[f.rule] for f in flags)
+    n_words = len(words)
+    density = 1000.0 * evidence / max(n_words, _MIN_WORDS)
+    score = 1.0 - math.exp(-density / _SCALE)
+    return MTResult(flags, score, score >= threshold)
