@@ -10,10 +10,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline import dataset
 from pipeline.config import Config
+from pipeline.report import write_report
 from pipeline.shard import clean_shard
 
-from . import reporting
-from .executor import default_workers, run_in_pool
+from flows import reporting
+from flows.executor import default_workers, run_in_pool
 
 
 @task(name="clean-shard", retries=2, retry_delay_seconds=1)
@@ -90,6 +91,7 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
                                   clean_seconds=clean_seconds, commit=commit, config=cfg,
                                   finished_at=dt.datetime.now(dt.timezone.utc).isoformat())
     dataset.write_run_summary(out, summary)
+    summary["report"] = str(write_report(out))
     reporting.publish(summary)
     return summary
 

@@ -28,10 +28,11 @@ def rules_version() -> str:
     return ";".join([repair.RULES_VERSION, boilerplate.RULES_VERSION, mtflags.RULES_VERSION])
 
 
-def doc_id_for(source_path: str, source_record: int, text_raw: str) -> str:
-    """Stable id: the input's location in its drop and its decoded content."""
+def doc_id_for(drop: str, source_path: str, source_record: int, text_raw: str) -> str:
+    """Stable, unique id: the input's drop, its place in the drop and its decoded content.
+    The same input gives the same id on every run; a changed file gives new ids."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{source_path}\0{source_record}\0".encode())
+    h.update(f"{drop}\0{source_path}\0{source_record}\0".encode())
     h.update(text_raw.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
@@ -124,8 +125,9 @@ def _line_starts(lines: list[str]) -> list[int]:
 class BatchBuilder:
     """Collects output rows column by column and emits Arrow record batches of DOC_SCHEMA."""
 
-    def __init__(self, run_id: str, processed_at: dt.datetime | None = None):
+    def __init__(self, run_id: str, drop: str, processed_at: dt.datetime | None = None):
         self.run_id = run_id
+        self.drop = drop
         self.processed_at = processed_at or dt.datetime.now(dt.timezone.utc)
         self.rules_version = rules_version()
         self._cols: dict[str, list] = {f.name: [] for f in DOC_SCHEMA}
@@ -134,7 +136,7 @@ class BatchBuilder:
         return len(self._cols["doc_id"])
 
     def add(self, rec: RawRecord, c: Cleaned) -> str:
-        doc_id = doc_id_for(rec.source_path, rec.source_record, rec.text)
+        doc_id = doc_id_for(self.drop, rec.source_path, rec.source_record, rec.text)
         col = self._cols
         col["doc_id"].append(doc_id)
         col["source_path"].append(rec.source_path)
@@ -171,9 +173,9 @@ class BatchBuilder:
         return batch
 
 
-def clean_records(records, run_id: str, config: Config = Config()) -> pa.Table:
+def clean_records(records, run_id: str, drop: str, config: Config = Config()) -> pa.Table:
     """Convenience for notebooks and tests: clean RawRecords into one Arrow table."""
-    builder = BatchBuilder(run_id)
+    builder = BatchBuilder(run_id, drop)
     for rec in records:
         builder.add(rec, clean_text(rec.text, config))
     return pa.Table.from_batches([builder.flush()], schema=DOC_SCHEMA)

@@ -137,7 +137,7 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
     tmp = out.with_name(f".{out.name}.tmp")
     stats = ShardStats()
     timer = StepTimer()
-    builder = BatchBuilder(run_id)
+    builder = BatchBuilder(run_id, drop)
     writer = None
     rows = 0
     ledger, rejects = [], []

@@ -1,0 +1,152 @@
+"""A self-contained HTML report of an output dataset: figures, plots (inline SVG), rejects, runs.
+
+Built from the data itself (a few small columns) and the run summaries in OUT/_runs/, so it can be
+rendered for any output at any time (`corpus-clean report DIR`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+COLUMNS = ["doc_id", "source_path", "lang", "mt_score", "mt_suspect", "n_words", "repairs",
+           "boilerplate", "mt_flags", "boilerplate_heavy"]
+
+
+def load(out: Path):
+    parts = sorted(Path(out).glob("drop=*/*.parquet"))
+    if not parts:
+        return None
+    return ds.dataset([str(p) for p in parts], format="parquet",
+                      partitioning="hive", partition_base_dir=str(out)).to_table(columns=COLUMNS + ["drop"])
+
+
+def _bar_chart(title: str, items: list[tuple[str, float]], unit: str = "") -> str:
+    if not items:
+        return f"<h3>{html.escape(title)}</h3><p class=empty>none</p>"
+    bar_h, gap, label_w, width = 18, 6, 230, 720
+    top = max(v for _, v in items) or 1
+    h = len(items) * (bar_h + gap) + 10
+    rows = []
+    for i, (label, v) in enumerate(items):
+        y = i * (bar_h + gap) + 5
+        w = max(1.0, (width - label_w - 90) * v / top)
+        rows.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{html.escape(str(label)[:40])}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#3b6ea8"/>'
+            f'<text x="{label_w + w + 5:.1f}" y="{y + 13}">{v:,.4g}{unit}</text>')
+    return (f"<h3>{html.escape(title)}</h3><svg class=chart width='{width}' height='{h}' "
+            f"xmlns='http://www.w3.org/2000/svg' role='img' aria-label='{html.escape(title)}'>"
+            + "".join(rows) + "</svg>")
+
+
+def _histogram(title: str, values: list[float], bins: int, lo: float, hi: float, fmt: str) -> str:
+    counts = [0] * bins
+    for v in values:
+        k = int((min(max(v, lo), hi) - lo) / (hi - lo) * bins) if hi > lo else 0
+        counts[min(k, bins - 1)] += 1
+    step = (hi - lo) / bins
+    items = [(f"{fmt.format(lo + i * step)}–{fmt.format(lo + (i + 1) * step)}", c) for i, c in enumerate(counts)]
+    return _bar_chart(title, items)
+
+
+def _table(rows: list[dict], cols: list[str]) -> str:
+    if not rows:
+        return "<p class=empty>none</p>"
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols) + "</tr>"
+                   for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render(out: Path) -> str:
+    out = Path(out)
+    table = load(out)
+    runs = []
+    for p in sorted((out / "_runs").glob("*.json")):
+        try:
+            runs.append(json.loads(p.read_text()))
+        except (OSError, json.JSONDecodeError):
+            continue
+    runs.sort(key=lambda r: r.get("finished_at", ""))
+    rejects = []
+    for p in sorted((out / "_rejects").glob("drop=*/*.parquet")):
+        rejects.extend(pq.read_table(p).to_pylist())
+    sections = []
+    if table is None or table.num_rows == 0:
+        sections.append("<p>No data yet.</p>")
+        n = 0
+    else:
+        n = table.num_rows
+        drops = Counter(table["drop"].to_pylist())
+        langs = Counter(table["lang"].to_pylist())
+        repairs, boiler, flags = Counter(), Counter(), Counter()
+        for lst in table["repairs"].to_pylist():
+            for r in lst:
+                repairs[r["rule"]] += r["count"]
+        for lst in table["boilerplate"].to_pylist():
+            for r in lst:
+                boiler[r["rule"]] += 1
+        for lst in table["mt_flags"].to_pylist():
+            for r in lst:
+                flags[r["rule"]] += 1
+        suspects = int(pc.sum(table["mt_suspect"]).as_py() or 0)
+        heavy = int(pc.sum(table["boilerplate_heavy"]).as_py() or 0)
+        words = table["n_words"].to_pylist()
+        summary = [
+            {"measure": "documents", "value": f"{n:,}"}, {"measure": "drops", "value": len(drops)},
+            {"measure": "MT suspects", "value": f"{suspects:,} ({100 * suspects / n:.1f}%)"},
+            {"measure": "boilerplate-heavy documents", "value": heavy},
+            {"measure": "rejected inputs", "value": len(rejects)},
+            {"measure": "words (clean)", "value": f"{sum(words):,}"},
+        ]
+        sections += [
+            "<h2>Summary</h2>" + _table(summary, ["measure", "value"]),
+            "<h2>Plots</h2>",
+            _bar_chart("Documents by drop", sorted(drops.items())),
+            _bar_chart("Languages", langs.most_common(15)),
+            _bar_chart("Repairs by rule", repairs.most_common(25)),
+            _bar_chart("Boilerplate lines removed by rule", boiler.most_common(25)),
+            _bar_chart("MT flags by rule", flags.most_common(25)),
+            _histogram("MT score distribution (documents)", table["mt_score"].to_pylist(), 10, 0.0, 1.0, "{:.1f}"),
+            _histogram("Words per document (clean)", words, 12, 0, max(12, max(words) if words else 12), "{:.0f}"),
+        ]
+        top = table.filter(pc.greater(table["mt_score"], 0)).sort_by([("mt_score", "descending")]).slice(0, 20)
+        sections.append("<h2>Most MT-flagged documents</h2>" + _table(
+            [{"doc_id": r["doc_id"], "drop": r["drop"], "source_path": r["source_path"],
+              "mt_score": f"{r['mt_score']:.2f}", "flags": len(r["mt_flags"])} for r in top.to_pylist()],
+            ["doc_id", "drop", "source_path", "mt_score", "flags"]))
+    if runs:
+        sections.append(_bar_chart("Throughput by run (MB/s)",
+                                   [(f"{r.get('drop')} {r.get('run_id', '')[:8]}", round(r.get("mb_per_s", 0), 3))
+                                    for r in runs[-20:]]))
+    sections.append("<h2>Rejected inputs</h2>" + _table(rejects[:500], ["drop", "source_path", "source_record", "reason", "error"]))
+    sections.append("<h2>Runs</h2>" + _table(
+        [{"run_id": r.get("run_id"), "drop": r.get("drop"), "finished_at": r.get("finished_at"),
+          "files": r.get("files"), "documents": r.get("documents"), "rejects": r.get("rejects"),
+          "seconds": f"{r.get('seconds', 0):.1f}", "MB/s": f"{r.get('mb_per_s', 0):.2f}"} for r in runs[-50:]],
+        ["run_id", "drop", "finished_at", "files", "documents", "rejects", "seconds", "MB/s"]))
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}"
+             "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
+             "font-size:13px;text-align:left}svg.chart text{font-size:12px;fill:#222}.empty{color:#888}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>corpus-clean report: {html.escape(str(out))}</title>"
+            f"<style>{style}</style></head><body><h1>corpus-clean report</h1>"
+            f"<p>Dataset <code>{html.escape(str(out.resolve()))}</code>, {n:,} documents; rendered {now}.</p>"
+            + "\n".join(sections) + "</body></html>")
+
+
+def write_report(out: Path, html_path: Path | None = None) -> Path:
+    out = Path(out)
+    dest = Path(html_path) if html_path else out / "_reports" / "report.html"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp.write_text(render(out), encoding="utf-8")
+    tmp.replace(dest)
+    return dest

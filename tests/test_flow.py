@@ -1,0 +1,134 @@
+"""Integration: the real clean-drop / clean-new-drops flows against a real Prefect API, read back
+with pyarrow and DuckDB."""
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.schema import DOC_SCHEMA, SCHEMA_VERSION
+
+from conftest import REPO, SAMPLE_DROP
+
+pytestmark = pytest.mark.integration
+
+
+def read(out: Path):
+    return ds.dataset(str(out), format="parquet", partitioning="hive").to_table()
+
+
+def test_clean_drop_on_sample_drop(prefect_api, tmp_path):
+    from flows.clean_drop import clean_drop
+
+    out = tmp_path / "out"
+    summary = clean_drop(drop=str(SAMPLE_DROP), out=str(out))
+    assert (summary["files"], summary["documents"], summary["rejects"]) == (5, 5, 0)
+
+    table = read(out)
+    assert table.num_rows == 5
+    for f in DOC_SCHEMA:
+        assert table.schema.field(f.name).type == f.type, f.name
+    rows = {r["source_path"][:3]: r for r in table.to_pylist()}
+    assert rows["000"]["published"] == dt.date(2020, 1, 9)
+    assert rows["001"]["published"] == dt.date(2020, 1, 8)
+    assert rows["002"]["published"] == dt.date(2020, 1, 9)
+    assert rows["003"]["published"] is None and rows["004"]["published"] is None
+    for k in ("003", "004"):
+        first_line = (SAMPLE_DROP / rows[k]["source_path"]).read_text(encoding="utf-8").split("\n")[0]
+        assert rows[k]["title"] == first_line.strip()
+        assert not rows[k]["text"].startswith(first_line.strip())
+    for r in rows.values():
+        assert r["text_raw"] == (SAMPLE_DROP / r["source_path"]).read_text(encoding="utf-8")
+        assert "\n\n\n" not in r["text"] and r["text"] == r["text"].strip()
+        assert r["n_chars"] == len(r["text"]) and r["n_words"] == len(r["text"].split())
+        assert r["source_record"] == 0 and r["drop"] == "sample-2020-01-09"
+        assert r["run_id"] == summary["run_id"]
+        assert r["processed_at"].tzinfo is not None
+
+    part = next((out / "drop=sample-2020-01-09").glob("*.parquet"))
+    meta = pq.read_schema(part).metadata
+    assert meta[b"corpus_clean.schema_version"].decode() == SCHEMA_VERSION
+    assert json.loads(meta[b"corpus_clean.config"])["text_field"] == "text"
+    assert meta[b"corpus_clean.rules_version"].decode() == rows["000"]["rules_version"]
+    assert pq.ParquetFile(part).metadata.row_group(0).column(0).compression == "ZSTD"
+
+    con = duckdb.connect()
+    got = con.sql(f"select drop, count(*) from read_parquet('{out}/drop=*/*.parquet', hive_partitioning=true) "
+                  "group by drop").fetchall()
+    assert got == [("sample-2020-01-09", 5)]
+    types = dict(con.sql(f"describe select * from read_parquet('{out}/drop=*/*.parquet', hive_partitioning=true)")
+                 .fetchall() and [(r[0], r[1]) for r in con.sql(
+                     f"describe select * from read_parquet('{out}/drop=*/*.parquet', hive_partitioning=true)").fetchall()])
+    assert types["published"] == "DATE" and types["processed_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["repairs"].startswith("STRUCT") and types["mt_score"] == "FLOAT"
+
+    ids = sorted(r["doc_id"] for r in rows.values())
+    summary2 = clean_drop(drop=str(SAMPLE_DROP), out=str(out))
+    table2 = read(out)
+    assert table2.num_rows == 5, "a rerun replaces the drop, it does not add to it"
+    assert sorted(table2["doc_id"].to_pylist()) == ids, "doc_id is stable across runs"
+    assert set(table2["run_id"].to_pylist()) == {summary2["run_id"]}
+    assert (out / "_reports" / "report.html").is_file()
+    assert (out / "_runs" / f"{summary2['run_id']}.json").is_file()
+
+
+def test_bad_inputs_are_quarantined_and_the_run_goes_on(prefect_api, tmp_path):
+    from flows.clean_drop import clean_drop
+
+    drop = tmp_path / "raw" / "messy-drop"
+    shutil.copytree(SAMPLE_DROP, drop)
+    (drop / "empty.txt").write_bytes(b"")
+    (drop / "image.txt").write_bytes(bytes(range(256)) * 8)
+    (drop / "feed.jsonl").write_text(json.dumps({"text": "A good record about the markets today."}) + "\n{bad\n")
+    out = tmp_path / "out"
+    summary = clean_drop(drop=str(drop), out=str(out))
+    assert summary["documents"] == 6 and summary["rejects"] == 3
+    assert summary["status"] == "completed_with_rejects"
+    rej = pq.read_table(out / "_rejects" / "drop=messy-drop" / "rejects.parquet")
+    assert set(rej.column_names) == {"drop", "source_path", "source_record", "reason", "error", "run_id"}
+    assert sorted(zip(rej["source_path"].to_pylist(), rej["reason"].to_pylist())) == [
+        ("empty.txt", "empty"), ("feed.jsonl", "malformed_json"), ("image.txt", "binary")]
+    assert read(out).num_rows == 6
+
+
+def test_clean_new_drops_takes_each_file_once(prefect_api, tmp_path):
+    from flows.new_drops import clean_new_drops
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(SAMPLE_DROP, raw / "drop-a")
+    (raw / "drop-b").mkdir()
+    for p in sorted(SAMPLE_DROP.iterdir())[:2]:
+        shutil.copy(p, raw / "drop-b" / p.name)
+    first = clean_new_drops(raw_root=str(raw), out=str(out))
+    assert [(s["drop"], s["documents"]) for s in first] == [("drop-a", 5), ("drop-b", 2)]
+    assert read(out).num_rows == 7
+    assert clean_new_drops(raw_root=str(raw), out=str(out)) == []
+    assert read(out).num_rows == 7
+    (raw / "drop-b" / "late.txt").write_text("Late story\n\nAn article that arrived after the first run.")
+    third = clean_new_drops(raw_root=str(raw), out=str(out))
+    assert [(s["drop"], s["files"], s["documents"]) for s in third] == [("drop-b", 1, 1)]
+    table = read(out)
+    assert table.num_rows == 8 and len(set(table["doc_id"].to_pylist())) == 8
+
+
+def test_cli_runs_on_the_embedded_default_api(tmp_path):
+    """The README's way: `corpus-clean run DROP --out DIR`, no server, no PREFECT_API_URL."""
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "prefect-home"))
+    env.pop("PREFECT_API_URL", None)
+    out = tmp_path / "x"
+    cli = str(Path(sys.executable).with_name("corpus-clean"))
+    proc = subprocess.run([cli, "run", str(SAMPLE_DROP.relative_to(REPO)), "--out", str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "5 files, 5 documents, 0 rejects" in proc.stdout
+    assert read(out).num_rows == 5
+    bad = subprocess.run([cli, "run", str(tmp_path / "no-such-drop"), "--out", str(out)],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "drop folder not found" in bad.stderr + bad.stdout
