@@ -96,19 +96,24 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
     return summary
 
 
+def config_overrides(text_field: str, max_boilerplate_share: float | None,
+                     mt_threshold: float | None, shard_mb: float | None) -> dict:
+    """Flow parameters to Config fields; None keeps the library default."""
+    out = {"text_field": text_field, "max_boilerplate_share": max_boilerplate_share,
+           "mt_threshold": mt_threshold,
+           "shard_bytes": None if shard_mb is None else max(1, int(shard_mb * 1024 * 1024))}
+    return {k: v for k, v in out.items() if v is not None}
+
+
 @flow(name="clean-drop", log_prints=True)
 def clean_drop(drop: str, out: str = "clean", text_field: str = "text", workers: int | None = None,
                dask_address: str | None = None, max_boilerplate_share: float | None = None,
-               mt_threshold: float | None = None) -> dict:
+               mt_threshold: float | None = None, shard_mb: float | None = None) -> dict:
     """Clean one drop folder into OUT/drop=<name>/, replacing what an earlier run of it wrote.
 
     workers: local worker processes (default: every core); dask_address: run shards on an
     existing Dask cluster (tcp://host:port) instead."""
-    overrides = {"text_field": text_field}
-    if max_boilerplate_share is not None:
-        overrides["max_boilerplate_share"] = max_boilerplate_share
-    if mt_threshold is not None:
-        overrides["mt_threshold"] = mt_threshold
+    overrides = config_overrides(text_field, max_boilerplate_share, mt_threshold, shard_mb)
     drop_dir = Path(drop)
     if not drop_dir.is_dir():
         raise FileNotFoundError(f"drop folder not found: {drop}")

@@ -26,6 +26,8 @@ def _add_clean_options(p: argparse.ArgumentParser) -> None:
                    help="flag documents losing more than this share of words to boilerplate (default 0.5)")
     p.add_argument("--mt-threshold", type=float, default=None,
                    help="mt_score at or above which a document is mt_suspect")
+    p.add_argument("--shard-mb", type=float, default=None,
+                   help="target input MB per shard, i.e. per Prefect task (default 4)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _overrides(args) -> dict:
     return {"text_field": args.text_field, "workers": args.workers,
-            "max_boilerplate_share": args.max_boilerplate_share, "mt_threshold": args.mt_threshold}
+            "max_boilerplate_share": args.max_boilerplate_share, "mt_threshold": args.mt_threshold,
+            "shard_mb": args.shard_mb}
 
 
 def _print_summary(summaries: list[dict], out: str) -> int:

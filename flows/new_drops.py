@@ -13,7 +13,7 @@ from prefect import flow, get_run_logger
 from pipeline import dataset
 from pipeline.config import Config
 
-from flows.clean_drop import run_drop
+from flows.clean_drop import config_overrides, run_drop
 
 
 def find_drops(raw_root: Path) -> list[Path]:
@@ -24,15 +24,11 @@ def find_drops(raw_root: Path) -> list[Path]:
 @flow(name="clean-new-drops", log_prints=True)
 def clean_new_drops(raw_root: str = "raw", out: str = "clean", text_field: str = "text",
                     workers: int | None = None, max_boilerplate_share: float | None = None,
-                    mt_threshold: float | None = None) -> list[dict]:
+                    mt_threshold: float | None = None, shard_mb: float | None = None) -> list[dict]:
     """Clean the new and changed files of every drop under raw_root into out; returns one run
     summary per drop that had work (an empty list when nothing was new)."""
     logger = get_run_logger()
-    overrides = {"text_field": text_field}
-    if max_boilerplate_share is not None:
-        overrides["max_boilerplate_share"] = max_boilerplate_share
-    if mt_threshold is not None:
-        overrides["mt_threshold"] = mt_threshold
+    overrides = config_overrides(text_field, max_boilerplate_share, mt_threshold, shard_mb)
     config = Config(**overrides)
     root = Path(raw_root)
     if not root.is_dir():
