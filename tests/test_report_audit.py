@@ -1,0 +1,84 @@
+"""The HTML report, the audit view and the CLI's help, on a dataset written by the library."""
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import build_parser
+from pipeline import dataset
+from pipeline.audit import mark_flags, show_document
+from pipeline.report import write_report
+from pipeline.runsummary import summarize, to_markdown
+from pipeline.shard import clean_shard
+
+from conftest import SAMPLE_DROP
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "clean"
+    drop = SAMPLE_DROP
+    files = dataset.discover(drop)
+    run_id = dataset.new_run_id()
+    with dataset.Staging(out, run_id) as st:
+        staged = st.drop_dir(drop.name)
+        res = clean_shard(str(drop), [f.path for f in files], str(staged / "part-0.parquet"), run_id, drop.name)
+        dataset.commit_drop(out, drop.name, staged, replaced=None, rejects=res["rejects"], ledger=res["ledger"])
+    summary = summarize([res], run_id=run_id, drop=drop.name, seconds=1.0, finished_at="2026-01-01T00:00:00")
+    dataset.write_run_summary(out, summary)
+    return out
+
+
+def test_run_summary_markdown_names_rules_and_suspects(out):
+    md = to_markdown(next(iter(__import__("json").loads(p.read_text()) for p in (out / "_runs").glob("*.json"))))
+    assert "| documents out | 5 |" in md and "| MT suspects | 1 |" in md
+    assert "entity_comma_quot" in md and "embedded_tweet" in md and "REJECTED" not in md
+
+
+def test_html_report_is_self_contained_with_plots(out):
+    path = write_report(out)
+    assert path == out / "_reports" / "report.html"
+    html = path.read_text()
+    assert html.count("<svg") >= 6
+    for title in ("Languages", "Repairs by rule", "Boilerplate lines removed by rule", "MT score distribution"):
+        assert title in html
+    assert "embedded_tweet" in html and "entity_comma_quot" in html
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", html), "no external resources"
+
+
+def test_show_marks_removed_lines_flags_and_repairs(out):
+    import pyarrow.dataset as ds
+
+    t = ds.dataset(str(out / "drop=sample-2020-01-09"), format="parquet").to_table(columns=["doc_id", "source_path"])
+    doc = dict(zip(t["source_path"].to_pylist(), t["doc_id"].to_pylist()))["000_8560fb313de9f6c9.txt"]
+    buf = io.StringIO()
+    assert show_document(out, doc[:10], width=160, file=buf) == 0
+    text = buf.getvalue()
+    assert "repairs: " in text and "entity_comma_quot×8" in text
+    assert "[-embedded_tweet]" in text and "[-inline_headline]" in text
+    assert "«who He»" in text and "capitalized_after_relative" in text
+    assert show_document(out, "ffffffffffff", file=io.StringIO()) == 1
+
+
+def test_mark_flags_skips_overlaps_and_lists_unlocated():
+    marked, legend = mark_flags("abc def ghi", [
+        {"rule": "r1", "start": 0, "end": 3, "excerpt": "abc"},
+        {"rule": "r2", "start": 1, "end": 5, "excerpt": "bc d"},
+        {"rule": "r3", "start": 0, "end": 0, "excerpt": ""}])
+    assert marked == "«abc»[1] def ghi"
+    assert any("overlaps" in line for line in legend) and any("not located" in line for line in legend)
+
+
+def test_cli_help_documents_every_command_and_option():
+    parser = build_parser()
+    top = parser.format_help()
+    for cmd in ("run", "new", "serve", "report", "show"):
+        assert cmd in top
+    cli = str(Path(sys.executable).with_name("corpus-clean"))
+    run_help = subprocess.run([cli, "run", "--help"], capture_output=True, text=True, timeout=60).stdout
+    for opt in ("--out", "--text-field", "--workers", "--dask-address", "--shard-mb", "--mt-threshold",
+                "--max-boilerplate-share"):
+        assert opt in run_help
