@@ -16,16 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.boilerplate import RULES_VERSION, strip_boilerplate  # noqa: E402
+from pipeline.decode import decode_bytes  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc-news"
 
 
 def prepare_bbc(raw: bytes) -> str:
     """Decode, drop the headline, strip lines, collapse blank-line runs (approximates repair)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
+    text = decode_bytes(raw).text
     body = text.replace("\r\n", "\n").split("\n", 1)[1] if "\n" in text else ""
     body = "\n".join(line.strip() for line in body.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", body).strip()

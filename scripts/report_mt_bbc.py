@@ -14,20 +14,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.language import detect_language, detect_language_reference  # noqa: E402
 from pipeline.mtflags import RULES_VERSION, flag_mt  # noqa: E402
+from pipeline.refcorpus import load_articles  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc-news"
 
 
 def load(bbc_dir: Path) -> list[tuple[str, str]]:
-    docs = []
-    for path in sorted(bbc_dir.glob("*/*.txt")):
-        data = path.read_bytes()
-        try:
-            raw = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raw = data.decode("cp1252")
-        docs.append((str(path.relative_to(bbc_dir)), raw.split("\n", 1)[1].strip()))  # drop headline
-    return docs
+    return [(a.path, a.body) for a in load_articles(bbc_dir)]  # body: headline dropped
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.repair import _whitespace_only, repair_text, repair_text_reference  # noqa: E402
+from pipeline.refcorpus import load_articles  # noqa: E402
 
 DEFAULT_DIR = ROOT.parent / "shared" / "corpora" / "bbc-news"
 # Content changes that are true repairs: ordinary entities (&#233; -> é, &#191; between
@@ -29,15 +30,7 @@ _ENTITY = re.compile(r"&#?[0-9A-Za-z]{1,24};")
 
 
 def load(bbc_dir: Path) -> list[tuple[str, bytes, str]]:
-    docs = []
-    for path in sorted(bbc_dir.glob("*/*.txt")):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252")
-        docs.append((str(path.relative_to(bbc_dir)), raw, text))
-    return docs
+    return [(a.path, a.data, a.text) for a in load_articles(bbc_dir)]
 
 
 def content_changes(before: str, after: str, ctx: int = 12) -> list[tuple[str, str]]:

@@ -78,6 +78,14 @@ def test_clean_drop_on_sample_drop(prefect_api, tmp_path):
     assert (out / "_reports" / "report.html").is_file()
     assert (out / "_runs" / f"{summary2['run_id']}.json").is_file()
 
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        arts = {a.key: a for a in client.read_artifacts() if a.key}
+    md = arts["clean-drop-sample-2020-01-09"]
+    assert md.type == "markdown" and "| documents out | 5 |" in md.data
+    assert arts["most-flagged-sample-2020-01-09"].type == "table"
+
 
 def test_bad_inputs_are_quarantined_and_the_run_goes_on(prefect_api, tmp_path):
     from flows.clean_drop import clean_drop

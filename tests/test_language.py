@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.language import LangResult, detect_language, detect_language_reference
+from pipeline.refcorpus import load_articles
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -79,15 +80,7 @@ def test_deterministic_and_order_independent():
 def _bbc_docs():
     if not SHARED.exists():
         pytest.skip("shared reference data not available")
-    docs = []
-    for path in sorted((SHARED / "corpora" / "bbc-news").glob("*/*.txt")):
-        data = path.read_bytes()
-        try:
-            raw = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raw = data.decode("cp1252")
-        docs.append(raw.split("\n", 1)[1].strip())
-    return docs
+    return [a.body for a in load_articles(SHARED / "corpora" / "bbc-news")]
 
 
 @pytest.mark.needs_shared

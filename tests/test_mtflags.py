@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.mtflags import DEFAULT_THRESHOLD, RULES_VERSION, WEIGHTS, flag_mt
+from pipeline.refcorpus import load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "raw" / "sample-2020-01-09"
@@ -173,15 +174,7 @@ def test_threshold_parameter_and_version():
 def _bbc_docs():
     if not SHARED.exists():
         pytest.skip("shared reference data not available")
-    docs = []
-    for path in sorted((SHARED / "corpora" / "bbc-news").glob("*/*.txt")):
-        data = path.read_bytes()
-        try:
-            raw = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raw = data.decode("cp1252")
-        docs.append(raw.split("\n", 1)[1].strip())
-    return docs
+    return [a.body for a in load_articles(SHARED / "corpora" / "bbc-news")]
 
 
 @pytest.mark.needs_shared

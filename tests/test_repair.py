@@ -12,6 +12,7 @@ import pytest
 import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-* codecs used below)
 from ftfy.chardata import CHARMAP_ENCODINGS
 from pipeline import repair
+from pipeline.refcorpus import load_articles
 from pipeline.repair import _whitespace_only, repair_text, repair_text_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -341,13 +342,7 @@ def test_fast_path_skips_ftfy_on_clean_lines(monkeypatch):
 def _bbc_docs():
     if not SHARED.exists():
         pytest.skip("../shared not available")
-    docs = []
-    for path in sorted(BBC_DIR.glob("*/*.txt")):
-        raw = path.read_bytes()
-        try:
-            docs.append((path, raw.decode("utf-8")))
-        except UnicodeDecodeError:
-            docs.append((path, raw.decode("cp1252")))
+    docs = [(BBC_DIR / a.path, a.text) for a in load_articles(BBC_DIR)]
     assert len(docs) == 1824
     return docs
 
