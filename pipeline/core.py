@@ -21,9 +21,6 @@ from .config import Config
 from .readers import RawRecord
 from .schema import DOC_SCHEMA
 
-STEPS = ("headers", repair.NAME, boilerplate.NAME, language.NAME, mtflags.NAME)
-
-
 def rules_version() -> str:
     return ";".join([repair.RULES_VERSION, boilerplate.RULES_VERSION, mtflags.RULES_VERSION])
 

@@ -29,7 +29,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .readers import file_format
 from .schema import REJECT_SCHEMA
 
 LEDGER_SCHEMA = pa.schema([
@@ -288,7 +287,3 @@ def write_run_summary(out: Path, summary: dict) -> Path:
     tmp.write_text(json.dumps(summary, indent=1, sort_keys=True, default=str))
     os.replace(tmp, path)
     return path
-
-
-def is_supported(path: str) -> bool:
-    return file_format(path)[0] is not None

@@ -82,3 +82,14 @@ def test_mt_verdicts_and_evidence(seeds):
     for key in ("001", "002", "003", "004"):
         assert not seeds[key][1].mt.suspect, (key, seeds[key][1].mt)
     assert {k: v[1].lang for k, v in seeds.items()} == dict.fromkeys(REMOVED, "en")
+
+
+def test_clean_records_gives_an_arrow_table_of_the_contract():
+    from pipeline.core import clean_records
+    from pipeline.readers import read_file
+    from pipeline.schema import DOC_SCHEMA
+
+    recs = [r for p in sorted(SAMPLE_DROP.glob("*.txt")) for r in read_file(p, p.name)]
+    table = clean_records(recs, run_id="nb", drop="sample")
+    assert table.schema == DOC_SCHEMA and table.num_rows == 5
+    assert table["mt_suspect"].to_pylist() == [True, False, False, False, False]
