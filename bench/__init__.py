@@ -1,0 +1,1 @@
+"""Throughput benchmark of corpus-clean (issue 7): `python -m bench --help`. See docs/performance.md."""

@@ -1,0 +1,245 @@
+"""`python -m bench`: build a damaged corpus, time three ways of cleaning it, check the targets.
+
+    (a) naive: ftfy.fix_text + seeded langdetect per document, Parquet    (python -m bench.naive)
+    (b) core: pipeline.shard.clean_shard over every file, one process      (python -m bench.single)
+    (c) corpus-clean run DROP, default parallelism, as a user runs it      (subprocess)
+
+Every variant runs in its own process(es); MB/s is million bytes of UTF-8 document text over the
+wall time of that process, start to exit. `--rss-scaling` runs (c) on 20 MB and 200 MB drops
+instead. docs/performance.md explains every figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from . import corpus as corpus_mod
+from .measure import prefect_server, run_child, run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_CORE_X = 10.0
+TARGET_FLOW_X = 1.7
+TARGET_RSS_X = 2.0
+TARGET_PREFECT_SHARE = 0.15
+JSONL_SHARE = 0.1
+# --rss-scaling keeps the file count of the 200 MB drop near the 20 MB one's: with ~84,000 files the
+# clean-shards subflow's `shards` parameter exceeds Prefect's 512 KB limit (docs/performance.md).
+RSS_JSONL_SHARE = 0.9
+
+
+def build(args, size_mb: float) -> tuple[Path, dict]:
+    """The corpus for (size, seed), reused when its manifest says it was built with these inputs."""
+    base = Path(args.workdir) / f"corpus-{size_mb:g}mb-seed{args.seed}"
+    if args.jsonl_share != JSONL_SHARE:
+        base = base.with_name(base.name + f"-jsonl{args.jsonl_share:g}")
+    mf = base / "manifest.json"
+    if mf.exists() and not args.rebuild:
+        m = json.loads(mf.read_text())
+        if (m.get("version") == corpus_mod.MANIFEST_VERSION and m.get("source") == str(args.source)
+                and m.get("rates") == corpus_mod.RATES and m.get("jsonl_share") == args.jsonl_share):
+            print(f"corpus: reusing {base} ({m['documents']} documents, {m['text_bytes'] / 1e6:.1f} MB)")
+            return base / "drop", m
+    t = time.perf_counter()
+    m = corpus_mod.build_corpus(Path(args.source), base, size_mb, args.seed, jsonl_share=args.jsonl_share)
+    print(f"corpus: built {base} in {time.perf_counter() - t:.1f}s ({m['documents']} documents, "
+          f"{m['text_bytes'] / 1e6:.1f} MB, {m['files']['txt']} .txt + {m['files']['jsonl.gz']} .jsonl.gz)")
+    return base / "drop", m
+
+
+def cli_env(args) -> dict:
+    env = dict(os.environ)
+    if args.api_url:
+        env["PREFECT_API_URL"] = args.api_url
+    if "PREFECT_API_URL" not in env:  # ephemeral API: keep its database out of the user's ~/.prefect
+        home = Path(args.workdir).resolve() / "prefect-home"
+        env["PREFECT_HOME"] = str(home)
+        if not (home / "prefect.db").exists():  # a user's first run creates the database; untimed
+            print("(c) warm-up: creating the Prefect database with an untimed run on the sample drop")
+            run_cli(REPO / "raw" / "sample-2020-01-09", Path(args.workdir) / "clean-warmup", env)
+    return env
+
+
+def run_c(args, drop: Path, tag: str) -> dict:
+    out = Path(args.workdir) / f"clean-{tag}"
+    shutil.rmtree(out, ignore_errors=True)
+    extra = ("--workers", str(args.workers)) if args.workers else ()
+    r = run_cli(drop, out, cli_env(args), extra)
+    s = r["summary"]
+    workers = max(1, s.get("workers") or 1)
+    # Work the shards did: their own seconds from the log; else the step timers (a lower bound).
+    work = sum(r["shard_seconds"]) if r["shard_seconds"] else sum(s["step_seconds"].values())
+    flow = s["seconds"]
+    r.update(workers=workers, work_seconds=work, flow_seconds=flow,
+             prefect_share=max(0.0, 1 - (work / workers) / flow) if flow else 0.0,
+             outside_flow=r["wall"] - flow,
+             peak_kb=max(r["peaks_kb"].get("flow", 0), r["peaks_kb"].get("worker", 0)))
+    return r
+
+
+def _row(name, seconds, mb, docs, rss_kb, base_mbs):
+    mbs = mb / seconds
+    x = f"{mbs / base_mbs:6.1f}x" if base_mbs else "     -"
+    return f"{name:<34} {seconds:8.1f} {mbs:8.2f} {docs / seconds:9.0f} {rss_kb / 1024:9.0f} {x}"
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def main_throughput(args) -> dict:
+    drop, m = build(args, args.size_mb)
+    mb, docs = m["text_bytes"] / 1e6, m["documents"]
+    work = Path(args.workdir)
+    res: dict = {"size_mb": args.size_mb, "seed": args.seed, "text_mb": mb, "documents": docs}
+    if not args.skip_naive:
+        print("(a) naive baseline ...", flush=True)
+        wall, out = run_child("bench.naive", str(drop), str(work / "naive.parquet"))
+        res["a"] = {"wall": wall, **out}
+    print("(b) core, one process ...", flush=True)
+    wall, out = run_child("bench.single", str(drop), str(work / "single.parquet"))
+    res["b"] = {"wall": wall, **out}
+    print("(c) corpus-clean run ...", flush=True)
+    c = run_c(args, drop, f"{args.size_mb:g}mb")
+    res["c"] = {k: v for k, v in c.items() if k != "summary"}
+
+    base = mb / res["a"]["wall"] if "a" in res else None
+    from pipeline.core import rules_version
+
+    print(f"\ncorpus: {docs} documents, {mb:.1f} MB of text, seed {args.seed}; rules {rules_version()}")
+    print(f"{'variant':<34} {'seconds':>8} {'MB/s':>8} {'docs/s':>9} {'RSS MB':>9} {'vs (a)':>7}")
+    if "a" in res:
+        print(_row("(a) naive ftfy+langdetect", res["a"]["wall"], mb, docs, res["a"]["maxrss_kb"], base))
+    print(_row("(b) core, 1 process", res["b"]["wall"], mb, docs, res["b"]["maxrss_kb"], base))
+    print(_row(f"(c) corpus-clean run, {c['workers']} workers", c["wall"], mb, docs, c["peak_kb"], base))
+    pk = c["peaks_kb"]
+    print(f"\n(c) wall {c['wall']:.1f}s = flow {c['flow_seconds']:.1f}s (run_drop) + "
+          f"{c['outside_flow']:.1f}s outside it (imports, Prefect API start/stop, flow-run bookkeeping)")
+    print(f"(c) shard work {c['work_seconds']:.1f}s over {c['workers']} workers -> Prefect/orchestration "
+          f"share of flow seconds {c['prefect_share']:.1%}; of wall {1 - c['work_seconds'] / c['workers'] / c['wall']:.1%}")
+    print(f"(c) peak RSS by process: flow {pk.get('flow', 0) / 1024:.0f} MB, worker max "
+          f"{pk.get('worker', 0) / 1024:.0f} MB, Prefect temporary server {pk.get('prefect-server', 0) / 1024:.0f} MB")
+    steps = res["b"]["step_seconds"]
+    print("(b) seconds by step: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1]))
+          + f"; other (read, decode, hash, rows) {res['b']['seconds'] - sum(steps.values()):.2f}")
+
+    print("\ntargets:")
+    checks = {}
+    if base:
+        x = (mb / res["b"]["wall"]) / base
+        checks["core_vs_naive"] = x >= TARGET_CORE_X
+        print(f"  {_verdict(checks['core_vs_naive'])}  (b) >= {TARGET_CORE_X:g}x (a): {x:.1f}x")
+    else:
+        print("  SKIP  (b) >= 10x (a): --skip-naive")
+    x = res["b"]["wall"] / c["wall"]
+    checks["flow_vs_core"] = x >= TARGET_FLOW_X
+    print(f"  {_verdict(checks['flow_vs_core'])}  (c) >= {TARGET_FLOW_X:g}x (b): {x:.2f}x "
+          f"(flow seconds only: {res['b']['wall'] / c['flow_seconds']:.2f}x)")
+    print("  ....  RSS scaling and Prefect share on 200 MB: run `python -m bench --rss-scaling`")
+
+    if not args.skip_check:
+        from .check import LANG_AGREEMENT, same_answers
+
+        print("\nsame answers (fast vs reference path) ...", flush=True)
+        t = time.perf_counter()
+        sa = same_answers(str(work / "single.parquet"))
+        res["same_answers"] = sa
+        for name in sa["missing"]:
+            print(f"  SKIP  {name} does not exist yet: that comparison is not made")
+        if sa["repair"]:
+            checks["repair_identical"] = sa["repair"]["identical"] == sa["documents"]
+            print(f"  {_verdict(checks['repair_identical'])}  identical repaired text: "
+                  f"{sa['repair']['identical']}/{sa['documents']} ({sa['repair']['share']:.2%})")
+            for d in sa["repair_diff"]:
+                print(f"        {d['doc_id'][:12]} fast {d['fast']!r}\n{'':21}ref  {d['reference']!r}")
+        if sa["lang"]:
+            checks["lang_agreement"] = sa["lang"]["share"] >= LANG_AGREEMENT
+            print(f"  {_verdict(checks['lang_agreement'])}  language agreement >= {LANG_AGREEMENT:.1%}: "
+                  f"{sa['lang']['agree']}/{sa['documents']} ({sa['lang']['share']:.2%})")
+            for d in sa["lang_diff"]:
+                print(f"        {d['doc_id'][:12]} fast {d['fast']} ref {d['reference']}: {d['text']!r}")
+        print(f"  ({time.perf_counter() - t:.0f}s)")
+    res["checks"] = checks
+    return res
+
+
+def main_rss(args) -> dict:
+    res: dict = {"runs": {}}
+    if args.jsonl_share is None:
+        args.jsonl_share = RSS_JSONL_SHARE
+        print(f"corpus: {RSS_JSONL_SHARE:.0%} of documents in .jsonl.gz files (fewer files; see docs/performance.md)")
+    for size in (20, 200):
+        drop, m = build(args, size)
+        print(f"(c) corpus-clean run on {size} MB ...", flush=True)
+        c = run_c(args, drop, f"{size}mb")
+        c["text_mb"] = m["text_bytes"] / 1e6
+        res["runs"][size] = {k: v for k, v in c.items() if k != "summary"}
+    print(f"\n{'drop':>6} {'wall s':>8} {'flow s':>8} {'MB/s':>7} {'flow MB':>8} {'worker MB':>10} "
+          f"{'server MB':>10} {'Prefect share':>14}")
+    for size, c in res["runs"].items():
+        pk = c["peaks_kb"]
+        print(f"{size:>4}MB {c['wall']:8.1f} {c['flow_seconds']:8.1f} {c['text_mb'] / c['wall']:7.2f} "
+              f"{pk.get('flow', 0) / 1024:8.0f} {pk.get('worker', 0) / 1024:10.0f} "
+              f"{pk.get('prefect-server', 0) / 1024:10.0f} {c['prefect_share']:14.1%}")
+    small, big = res["runs"][20], res["runs"][200]
+    x = big["peak_kb"] / small["peak_kb"]
+    checks = {"rss_scaling": x <= TARGET_RSS_X, "prefect_share": big["prefect_share"] <= TARGET_PREFECT_SHARE}
+    print("\ntargets:")
+    print(f"  {_verdict(checks['rss_scaling'])}  peak RSS (flow and workers) 200 MB <= {TARGET_RSS_X:g}x 20 MB: "
+          f"{big['peak_kb'] / 1024:.0f} / {small['peak_kb'] / 1024:.0f} MB = {x:.2f}x")
+    print(f"  {_verdict(checks['prefect_share'])}  Prefect share of flow seconds on 200 MB <= "
+          f"{TARGET_PREFECT_SHARE:.0%}: {big['prefect_share']:.1%} (of wall: "
+          f"{1 - big['work_seconds'] / big['workers'] / big['wall']:.1%})")
+    res["checks"] = checks
+    return res
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--size-mb", type=float, default=50, help="corpus size, million bytes of text (default 50)")
+    p.add_argument("--source", default=str(REPO.parent / "shared" / "corpora" / "bbc-news"),
+                   help="folder of clean articles (default ../shared/corpora/bbc-news)")
+    p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
+    p.add_argument("--workdir", default=str(REPO / "bench" / "out"), help="scratch folder (default bench/out/)")
+    p.add_argument("--jsonl-share", type=float, default=None,
+                   help=f"share of documents in .jsonl.gz files (default {JSONL_SHARE}; {RSS_JSONL_SHARE} with --rss-scaling)")
+    p.add_argument("--workers", type=int, default=None, help="--workers for corpus-clean run (default: its own)")
+    p.add_argument("--skip-naive", action="store_true", help="do not run (a)")
+    p.add_argument("--skip-check", action="store_true", help="do not compare fast and reference paths")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the corpus even if one is cached")
+    p.add_argument("--prefect-server", action="store_true",
+                   help="start `prefect server start` first and run (c) against it (PREFECT_API_URL), "
+                        "as a deployment would; default: the CLI's temporary API, or PREFECT_API_URL if set")
+    p.add_argument("--rss-scaling", action="store_true",
+                   help="run (c) on 20 MB and 200 MB drops: RSS scaling and Prefect share targets")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not Path(args.source).is_dir():
+        print(f"source folder not found: {args.source}", file=sys.stderr)
+        return 2
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    args.api_url = None
+    with ExitStack() as stack:
+        if args.prefect_server:
+            args.api_url = stack.enter_context(prefect_server(Path(args.workdir).resolve() / "prefect-server-home"))
+            print(f"(c) runs against a Prefect server started for the benchmark: {args.api_url}")
+        if args.jsonl_share is None and not args.rss_scaling:
+            args.jsonl_share = JSONL_SHARE
+        res = main_rss(args) if args.rss_scaling else main_throughput(args)
+    res["prefect_api"] = args.api_url or os.environ.get("PREFECT_API_URL") or "ephemeral"
+    name = "results-rss" if args.rss_scaling else f"results-{args.size_mb:g}mb-seed{args.seed}"
+    name += "-server.json" if args.prefect_server else ".json"
+    (Path(args.workdir) / name).write_text(json.dumps(res, indent=1, default=str))
+    return 0 if all(res["checks"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

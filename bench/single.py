@@ -1,0 +1,30 @@
+"""Variant (b), the project's core in one process: `pipeline.shard.clean_shard` over every file of
+the drop into one Parquet file (no Prefect, no worker processes).
+
+    python -m bench.single DROP OUT.parquet    prints one JSON line: seconds, documents,
+                                               step_seconds, maxrss_kb
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from pipeline import dataset
+from pipeline.shard import clean_shard
+
+
+def run(drop: Path, out: Path) -> dict:
+    started = time.perf_counter()
+    files = [f.path for f in dataset.discover(drop)]
+    result = clean_shard(str(drop), files, str(out), run_id="bench-single", drop=drop.name)
+    s = result["stats"]
+    return {"seconds": time.perf_counter() - started, "documents": s["documents"],
+            "rejects": s["rejects"], "bytes_in": s["bytes_in"], "step_seconds": s["step_seconds"],
+            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(Path(sys.argv[1]), Path(sys.argv[2]))))
