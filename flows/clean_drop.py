@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from flows.executor import default_workers, run_in_pool
 
 @task(name="clean-shard", retries=2, retry_delay_seconds=1)
 def clean_shard_task(drop_dir: str, files: list[str], part_path: str, run_id: str, drop: str,
-                     config: dict, index: int, n_shards: int, workers: int, progress_id=None) -> dict:
+                     config: dict, index: int, n_shards: int, workers: int) -> dict:
     """Clean one shard of files. Locally the work runs in the process pool; on a Dask cluster
     (workers == 0) it runs right here, in the Dask worker."""
     args = (drop_dir, files, part_path, run_id, drop, config)
@@ -33,9 +34,14 @@ def clean_shard_task(drop_dir: str, files: list[str], part_path: str, run_id: st
 
 
 @flow(name="clean-shards", task_runner=ThreadPoolTaskRunner(max_workers=8))
-def clean_shards(drop_dir: str, shards: list[list[str]], staged: str, run_id: str, drop: str,
-                 config: dict, workers: int) -> list[dict]:
-    """Submit one task per shard and gather their summaries (in shard order)."""
+def clean_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
+                 workers: int) -> list[dict]:
+    """Submit one task per shard of the plan and gather their summaries (in shard order).
+
+    The plan (drop folder and file lists) is a JSON file in the run's staging folder rather than a
+    parameter: flow parameters are stored by the API, which caps them at 512 KB."""
+    spec = json.loads(Path(plan).read_text())
+    drop_dir, shards = spec["drop_dir"], spec["shards"]
     tracker = reporting.Progress(len(shards), f"clean-drop {drop}")
     futures = [
         clean_shard_task.submit(drop_dir, files, str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
@@ -71,13 +77,15 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
     cfg = config.__dict__.copy()
     with dataset.Staging(out, run_id) as staging:
         staged = staging.drop_dir(drop)
+        plan = staging.root / "plan.json"
+        plan.write_text(json.dumps({"drop_dir": str(drop_dir), "shards": shards}))
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
             runner = clean_shards.with_options(task_runner=DaskTaskRunner(address=dask_address))
-            results = runner(str(drop_dir), shards, str(staged), run_id, drop, cfg, 0)
+            results = runner(str(plan), str(staged), run_id, drop, cfg, 0)
         else:
-            results = clean_shards(str(drop_dir), shards, str(staged), run_id, drop, cfg, workers)
+            results = clean_shards(str(plan), str(staged), run_id, drop, cfg, workers)
         clean_seconds = time.perf_counter() - started
         rejects = [r for res in results for r in res["rejects"]]
         ledger = [e for res in results for e in res["ledger"]]

@@ -98,11 +98,41 @@ def _print_summary(summaries: list[dict], out: str) -> int:
     return 0
 
 
+def _start_early(workers: int | None, local_pool: bool):
+    """Overlap the one-time startup costs of a run: Prefect's temporary API server (when no
+    PREFECT_API_URL is set) starts in a thread, and the worker processes spawn and warm up, while
+    this process imports the flows. Returns the thread to join before the flow starts."""
+    import threading
+
+    def start_api():
+        try:
+            from prefect.settings import get_current_settings
+
+            settings = get_current_settings()
+            if settings.api.url is None and settings.server.ephemeral.enabled:
+                from prefect.server.api.server import SubprocessASGIServer
+
+                SubprocessASGIServer().start()  # the instance Prefect's client will use
+        except Exception:
+            pass  # the flow starts it (and reports any error) itself
+
+    api = threading.Thread(target=start_api, name="prefect-api-start", daemon=True)
+    api.start()
+    if local_pool:
+        from .executor import default_workers, prestart
+
+        prestart(workers or default_workers())
+    return api
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("run", "new"):
+        early = _start_early(args.workers, getattr(args, "dask_address", None) is None)
     if args.command == "run":
         from .clean_drop import clean_drop
 
+        early.join()
         state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,
                            return_state=True, **_overrides(args))
         if not state.is_completed():
@@ -112,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "new":
         from .new_drops import clean_new_drops
 
+        early.join()
         state = clean_new_drops(raw_root=args.raw_root, out=args.out, return_state=True,
                                 **_overrides(args))
         if not state.is_completed():

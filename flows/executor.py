@@ -23,10 +23,23 @@ def default_workers() -> int:
 
 
 def _warm() -> None:
-    import pipeline.core  # noqa: F401  (load rule catalogs and language profiles once per worker)
-    from pipeline.language import detect_language
+    """Pay each worker's one-time costs before it gets a shard: imports, rule catalogs, language
+    profiles, and pyarrow's first conversion (which imports pandas)."""
+    from pipeline.core import BatchBuilder, clean_text
+    from pipeline.readers import RawRecord
 
-    detect_language("This sentence warms up the language detector in a new worker process.")
+    text = "Esto es una frase corta. This sentence warms up the language detector in a worker."
+    builder = BatchBuilder("warm-up", "warm-up")
+    builder.add(RawRecord("warm-up.txt", 0, text, "utf-8"), clean_text(text))
+    builder.flush()
+
+
+def prestart(workers: int) -> None:
+    """Start the worker processes now (they warm up in the background), e.g. while Prefect's
+    API starts."""
+    pool = get_pool(workers)
+    for _ in range(workers):
+        pool.submit(int)
 
 
 def get_pool(workers: int) -> ProcessPoolExecutor:

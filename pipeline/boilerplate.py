@@ -9,6 +9,8 @@ matched by line rules. Every removed line is returned with its rule. docs/boiler
 from __future__ import annotations
 
 import re
+import re._constants as _C
+import re._parser as _sre_parse
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,13 +44,134 @@ class _Rule:
     needs: tuple[str, ...]
     follow: tuple = ()
     takes_titles: bool = False
+    starts: tuple[str, ...] | None = None  # derived gate: a match at 0 starts with one of these
+    factors: tuple[str, ...] | None = None  # derived gate: every match contains one of these
 
     def hit(self, line: str, n_words: int) -> bool:
         if n_words > self.max_words:
             return False
-        if self.needs and not any(s in line for s in self.needs):
+        if self.starts is not None and not line.startswith(self.starts):
             return False
+        if self.needs and not any(map(line.__contains__, self.needs)):
+            return False
+        if self.factors is not None:
+            # a suffix rule's match lies in the line's last _SUFFIX_WINDOW characters
+            part = line[-_SUFFIX_WINDOW:] if self.where == "suffix" else line
+            if not any(map(part.__contains__, self.factors)):
+                return False
         return self.test(line) is not None
+
+
+# Speed gates derived from the compiled patterns (never from hand-kept lists): necessary
+# conditions only, so a gate can skip a regex call but never change a result. Case-insensitive
+# parts, classes and lookarounds give no gate (None = always run the regex).
+_LIT, _SUB, _BRANCH, _ATOMIC = _C.LITERAL, _C.SUBPATTERN, _C.BRANCH, _C.ATOMIC_GROUP
+_REPEATS = (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT)
+_MAX_GATE = 64
+
+
+def _parsed(rx: re.Pattern):
+    if rx.flags & re.IGNORECASE:
+        return None
+    try:
+        return list(_sre_parse.parse(rx.pattern, rx.flags))
+    except Exception:  # private parser API changed: no gate
+        return None
+
+
+def _inner(op, av):
+    """The case-sensitive sub-sequence of a group-like item, or None."""
+    if op is _SUB:
+        return None if av[1] & re.IGNORECASE else list(av[3])
+    if op is _ATOMIC:
+        return list(av)
+    return None
+
+
+def _chars(items) -> set[str] | None:
+    """The characters a [...] class of literals and ranges matches, or None."""
+    out = set()
+    for op, av in items:
+        if op is _LIT:
+            out.add(chr(av))
+        elif op is _C.RANGE and av[1] - av[0] < _MAX_GATE:
+            out.update(map(chr, range(av[0], av[1] + 1)))
+        else:
+            return None
+    return out
+
+
+def _prefixes(seq) -> tuple[set[str] | None, bool]:
+    """(literal strings one of which every match of `seq` starts with, whether every match is
+    exactly one of them); (None, False) when unknown."""
+    out = {""}
+    for op, av in seq:
+        exact = True
+        if op is _LIT:
+            sub = {chr(av)}
+        elif op is _C.IN:
+            sub = _chars(av)
+        elif op is _C.AT:  # zero-width
+            sub = {""}
+        elif op is _BRANCH:
+            subs = [_prefixes(alt) for alt in av[1]]
+            sub = None if any(x is None for x, _ in subs) else set().union(*(x for x, _ in subs))
+            exact = all(e for _, e in subs)
+        elif op in _REPEATS and av[1] == 1:
+            sub, exact = _prefixes(list(av[2]))
+            if sub is not None and av[0] == 0:
+                sub = sub | {""}
+        else:
+            inner = _inner(op, av)
+            sub, exact = (None, False) if inner is None else _prefixes(inner)
+        if sub is None:
+            return out, False
+        longer = {s + t for s in out for t in sub}
+        if len(longer) > _MAX_GATE:  # cut to the longest common length that fits, and stop
+            for k in range(max(map(len, longer)) - 1, len(min(out, key=len)), -1):
+                cut = {s[:k] for s in longer}
+                if len(cut) <= _MAX_GATE:
+                    return cut, False
+            return out, False
+        out = longer
+        if not exact:
+            return out, False
+    return out, True
+
+
+def _factors(seq) -> set[str] | None:
+    """Literal strings one of which every match of `seq` contains (None: unknown)."""
+    found, run = [], ""
+    for op, av in seq:
+        if op is _LIT:
+            run += chr(av)
+            continue
+        if run:
+            found.append({run})
+            run = ""
+        sub = None
+        if op is _BRANCH:
+            subs = [_factors(alt) for alt in av[1]]
+            sub = None if any(x is None for x in subs) else set().union(*subs)
+        elif op in _REPEATS:
+            sub = _factors(list(av[2])) if av[0] >= 1 else None
+        else:
+            inner = _inner(op, av)
+            sub = None if inner is None else _factors(inner)
+        if sub:
+            found.append(sub)
+    if run:
+        found.append({run})
+    found = [f for f in found if "" not in f and len(f) <= _MAX_GATE]
+    return max(found, key=lambda f: (min(map(len, f)), -len(f))) if found else None
+
+
+def _gate(strings: set[str] | None, prefix: bool) -> tuple[str, ...] | None:
+    """The strings without those that start with (prefix) or contain another one."""
+    if not strings or "" in strings:
+        return None
+    covers = str.startswith if prefix else str.__contains__
+    return tuple(sorted(s for s in strings if not any(t != s and covers(s, t) for t in strings)))
 
 
 _SUFFIX_WINDOW = 300
@@ -73,16 +196,27 @@ def _one_regex(patterns: list[str], wrap: str = "{}") -> re.Pattern:
 def _compile(entry: dict) -> _Rule:
     where = entry["where"]
     pats = entry["patterns"]
+    starts = factors = None
     if where == "suffix":  # suffix patterns are short: only the line's last _SUFFIX_WINDOW chars
-        test = _tail_search(_one_regex(pats, r"(?:{})\s*\Z"))
+        rx = _one_regex(pats, r"(?:{})\s*\Z")
+        test = _tail_search(rx)
     elif where in ("prefix", "between"):
-        test = _one_regex(pats).match
+        rx = _one_regex(pats)
+        test = rx.match
     elif where == "contains":
-        test = _one_regex(pats).search
+        rx = _one_regex(pats)
+        test = rx.search
     elif where in ("line", "tail"):
-        test = _one_regex(pats).fullmatch
+        rx = _one_regex(pats)
+        test = rx.fullmatch
     else:
         raise ValueError(f"boilerplate rule {entry['id']}: unknown where={where!r}")
+    seq = _parsed(rx)
+    if seq is not None:
+        if where in ("suffix", "contains"):
+            factors = _gate(_factors(seq), prefix=False)
+        else:
+            starts = _gate(_prefixes(seq)[0], prefix=True)
     return _Rule(
         id=entry["id"],
         where=where,
@@ -91,6 +225,8 @@ def _compile(entry: dict) -> _Rule:
         needs=tuple(entry.get("needs", ())),
         follow=(_one_regex(entry["follow"]).fullmatch,) if entry.get("follow") else (),
         takes_titles=bool(entry.get("takes_titles", False)),
+        starts=starts,
+        factors=factors,
     )
 
 
@@ -104,15 +240,20 @@ _TWEET_SIGNATURE = re.compile(
     r"[—–-]{1,2}\s*[^()\n]{1,60}?\s\(@\w{1,15}\)\s+[A-Z][a-z]+ \d{1,2},\s+\d{4}\s*\Z"
 )
 _LONGEST = max((r.max_words for r in _LINE_RULES if r.max_words < 10**9), default=0) + 1
-_BY_LENGTH: dict[int, tuple[_Rule, ...]] = {}  # word count -> line rules that look at such lines
+# (word count, first character) -> the line rules that can match such a line, in catalog order
+_CANDIDATES: dict[tuple[int, str], tuple[_Rule, ...]] = {}
 
 
 def _line_rule(line: str, n_words: int) -> str | None:
     """Id of the first line rule (catalog order) that matches, or None."""
-    key = min(n_words, _LONGEST)
-    rules = _BY_LENGTH.get(key)
+    key = (min(n_words, _LONGEST), line[:1])
+    rules = _CANDIDATES.get(key)
     if rules is None:
-        rules = _BY_LENGTH[key] = tuple(r for r in _LINE_RULES if key <= r.max_words)
+        n, first = key
+        rules = _CANDIDATES[key] = tuple(
+            r for r in _LINE_RULES
+            if n <= r.max_words and (r.starts is None or any(s[0] == first for s in r.starts))
+        )
     for r in rules:
         if r.hit(line, n_words):
             return r.id

@@ -46,6 +46,7 @@ class Cleaned:
     boilerplate_share: float
     boilerplate_heavy: bool
     mt: mtflags.MTResult
+    n_words: int
 
 
 @dataclass
@@ -80,7 +81,7 @@ def clean_text(raw: str, config: Config = Config(), timer: StepTimer | None = No
         s[language.NAME] += t5 - t4
         s[mtflags.NAME] += t6 - t5
     return Cleaned(published, title, bp.text, lang.lang, lang.prob, rep.repairs, bp.removed,
-                   bp.share, bp.heavy, mt)
+                   bp.share, bp.heavy, mt, len(bp.text.split()))
 
 
 def _map_spans(src: str, dst: str, spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -119,6 +120,9 @@ def _line_starts(lines: list[str]) -> list[int]:
     return starts
 
 
+_CONSTANT = {"pipeline_version", "rules_version", "run_id", "processed_at"}
+
+
 class BatchBuilder:
     """Collects output rows column by column and emits Arrow record batches of DOC_SCHEMA."""
 
@@ -127,7 +131,7 @@ class BatchBuilder:
         self.drop = drop
         self.processed_at = processed_at or dt.datetime.now(dt.timezone.utc)
         self.rules_version = rules_version()
-        self._cols: dict[str, list] = {f.name: [] for f in DOC_SCHEMA}
+        self._cols: dict[str, list] = {f.name: [] for f in DOC_SCHEMA if f.name not in _CONSTANT}
 
     def __len__(self) -> int:
         return len(self._cols["doc_id"])
@@ -156,18 +160,21 @@ class BatchBuilder:
         col["mt_score"].append(c.mt.score)
         col["mt_suspect"].append(c.mt.suspect)
         col["n_chars"].append(len(c.text))
-        col["n_words"].append(len(c.text.split()))
-        col["pipeline_version"].append(__version__)
-        col["rules_version"].append(self.rules_version)
-        col["run_id"].append(self.run_id)
-        col["processed_at"].append(self.processed_at)
+        col["n_words"].append(c.n_words)
         return doc_id
 
     def flush(self) -> pa.RecordBatch:
-        batch = pa.RecordBatch.from_pydict(self._cols, schema=DOC_SCHEMA)
-        for values in self._cols.values():
-            values.clear()
-        return batch
+        n = len(self)
+        constants = {"pipeline_version": __version__, "rules_version": self.rules_version,
+                     "run_id": self.run_id, "processed_at": self.processed_at}
+        arrays = []
+        for f in DOC_SCHEMA:
+            if f.name in constants:  # run-wide values, filled once per batch
+                arrays.append(pa.array([constants[f.name]] * n, f.type))
+            else:
+                arrays.append(pa.array(self._cols[f.name], f.type))
+                self._cols[f.name].clear()
+        return pa.RecordBatch.from_arrays(arrays, schema=DOC_SCHEMA)
 
 
 def clean_records(records, run_id: str, drop: str, config: Config = Config()) -> pa.Table:

@@ -56,18 +56,24 @@ def file_format(path: str | Path) -> tuple[str | None, bool]:
     return None, gz
 
 
-def read_file(path: Path, rel: str, text_field: str = "text") -> Iterator[RawRecord | Reject]:
+def read_file(path: Path, rel: str, text_field: str = "text",
+              data: bytes | None = None) -> Iterator[RawRecord | Reject]:
+    """Records of one file. `data`, when given, is the file's content already read (used for
+    one-document formats, so the caller can hash and parse one read of the file)."""
     fmt, gz = file_format(path)
     if fmt is None:
         yield Reject(rel, None, "unsupported_format",
                      f"unsupported file type {Path(rel).name!r}; expected "
                      ".txt, .jsonl, .ndjson, .csv or .parquet, optionally .gz")
         return
-    if path.stat().st_size == 0:
+    if (len(data) if data is not None else path.stat().st_size) == 0:
         yield Reject(rel, None, "empty", "the file is empty (0 bytes)")
         return
-    reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
     try:
+        if fmt == "txt" and data is not None:
+            yield from _txt_record(rel, gzip.decompress(data) if gz else data)
+            return
+        reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
         yield from reader(path, rel, gz, text_field)
     except _GZIP_ERRORS as exc:
         yield Reject(rel, None, "corrupt_gzip",
@@ -90,6 +96,10 @@ def _decode(rel: str, record: int | None, data: bytes) -> tuple[str, str] | Reje
 def _read_txt(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
     with _open(path, gz) as fh:
         data = fh.read()
+    yield from _txt_record(rel, data)
+
+
+def _txt_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
     out = _decode(rel, None, data)
     if isinstance(out, Reject):
         yield out

@@ -73,12 +73,20 @@ _REF = (  # a numeric or named reference after its "&"
     rf"(?:(?P<dec>[0-9]{{1,24}})|[xX](?P<hex>[0-9a-fA-F]{{1,24}}))(?P<n3>{_SP});)"
     rf"|(?P<named>(?P<s1>{_SP})(?P<name>{_NAME})(?P<s2>{_SP});)"
 )
+_QUOT_TAIL = rf"[uU][oO][tT]{_SP};"
+# Every branch starts with a literal character, so the regex engine can jump between candidate
+# positions (a leading group or lookbehind would make it try every branch at every position).
+# The group names give the kind (m.lastgroup); the lookbehinds, placed after the q, test the
+# character before it. Only the spans of the whole match and the inner groups are used.
 _ENTITY_RE = re.compile(
-    rf"(?P<dbl>&(?P<layers>(?:{_AMP_LAYER})+)(?P<tail>{_SP}(?:{_NUM}|{_NAME}){_SP};))"
+    rf"&(?P<dbl>(?P<layers>(?:{_AMP_LAYER})+)(?P<tail>{_SP}(?:{_NUM}|{_NAME}){_SP};))"
     rf"|&(?:{_REF})"
-    rf"|(?P<comma>,[ \t\u00a0]?[qQ][uU][oO][tT]{_SP};)"
-    rf"|(?P<lead>(?<![&\w,\#])[qQ][uU][oO][tT]{_SP};)"
+    rf"|,(?P<comma>[ \t\u00a0]?[qQ]{_QUOT_TAIL})"
+    rf"|q(?<![&\w,\#]q)(?P<lead>{_QUOT_TAIL})"
+    rf"|Q(?<![&\w,\#]Q)(?P<leadQ>{_QUOT_TAIL})"
 )
+# Necessary for a comma/lead match: the fast path's gate when the text has no "&".
+_QUOT_GATE_RE = re.compile(rf"[qQ]{_QUOT_TAIL}")
 _TAIL_RE = re.compile(rf"&(?:{_REF})")
 _SPACE_RE = re.compile("[ \t\u00a0]")
 _CONTRACTION_RE = re.compile(rf"[ \t\u00a0]?(?:{_SUFFIXES})\b", re.IGNORECASE)
@@ -166,7 +174,7 @@ def _classify(m: re.Match, text: str) -> tuple[str, str, bool, int] | None:
         return res[0], "entity_double_escaped", mangled, end
     if kind == "comma":
         return '"', "entity_comma_quot", True, end
-    if kind == "lead":
+    if kind == "lead" or kind == "leadQ":
         return '"', "entity_leading_quot", True, end
     res = _decode_ref(m, prev, nxt)
     if res is None:
@@ -231,12 +239,6 @@ def _entity_pass(text: str, counts: dict[str, int]) -> tuple[str, int]:
     return "".join(out), n
 
 
-def _may_hold_quot(text: str) -> bool:
-    """Cheap gate for the &-less forms (,quot; / quot;); 'quote' and 'quota' do not pass."""
-    low = text.lower()
-    return "quot;" in low or "quot " in low or "quot\t" in low or "quot\u00a0" in low
-
-
 def _invisible(s: str) -> bool:
     return any(unicodedata.category(c)[0] in "MCZ" for c in s)
 
@@ -273,6 +275,9 @@ _NBSP_RE = re.compile("[\u00a0\u2007\u202f]")
 _USPACE_RE = re.compile("[\u1680\u2000-\u2006\u2008-\u200a\u205f\u3000]")
 _ZW_RE = re.compile("[\u200b\u2060\ufeff\u180e]")
 _SHY_RE = re.compile("\u00ad")
+# Union of the five character classes above: one scan tells whether any of them can match.
+_POST_CHARS_RE = re.compile(
+    "|".join(rx.pattern for rx in (_POST_CONTROL_RE, _NBSP_RE, _USPACE_RE, _ZW_RE, _SHY_RE)))
 _TAB_RE = re.compile("\t")
 _TRAILING_RE = re.compile(r"[ ]+$", re.MULTILINE)
 _LEADING_RE = re.compile(r"^[ ]+", re.MULTILINE)
@@ -287,11 +292,24 @@ def _subn(rx: re.Pattern, repl, text: str, rule: str, counts: dict[str, int]) ->
     return text
 
 
+# Every character a _pre_ws regex can match: ASCII ones as UTF-8 bytes, plus U+2028/U+2029.
+_PRE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
+
+
+def _has_pre_ws(text: str) -> bool:
+    """Cheap exact test for any character _pre_ws acts on (bytes.translate runs in C)."""
+    b = text.encode("utf-8", "surrogatepass")  # bytes < 0x80 are exactly the ASCII characters
+    return (len(b.translate(None, _PRE_BYTES)) != len(b)
+            or "\u2028" in text or "\u2029" in text)
+
+
 def _pre_ws(text: str, counts: dict[str, int], fast: bool) -> str:
     """BOM, line breaks, terminal escapes, C0 controls: before entities and ftfy."""
     if text.startswith("\ufeff"):
         text = text[1:]
         counts["ws_bom"] = 1
+    if fast and not _has_pre_ws(text):
+        return text
     if not fast or "\r" in text:
         text = _subn(_CRLF_RE, "\n", text, "ws_crlf", counts)
     text = _subn(_LINE_SEP_RE, lambda m: "\n\n" if m.group() == "\u2029" else "\n", text,
@@ -303,7 +321,7 @@ def _pre_ws(text: str, counts: dict[str, int], fast: bool) -> str:
 
 def _post_ws(text: str, counts: dict[str, int], fast: bool) -> str:
     """Character- then line-level whitespace rules; after ftfy (it needs NBSP and SHY)."""
-    if not fast or not text.isascii():
+    if not fast or (not text.isascii() and _POST_CHARS_RE.search(text)):
         text = _subn(_POST_CONTROL_RE, "", text, "ws_control", counts)
         text = _subn(_NBSP_RE, " ", text, "ws_nbsp", counts)
         text = _subn(_USPACE_RE, " ", text, "ws_unicode_space", counts)
@@ -314,11 +332,12 @@ def _post_ws(text: str, counts: dict[str, int], fast: bool) -> str:
         text = _subn(_TAB_RE, " ", text, "ws_tab", counts)
     if not fast or " \n" in text or text.endswith(" "):
         text = _subn(_TRAILING_RE, "", text, "ws_trailing", counts)
-    if not fast or "\n " in text or text.startswith(" "):
+    # rfind tests the needle's first char ("\n", rare) first: faster than `in` here.
+    if not fast or text.rfind("\n ") >= 0 or text.startswith(" "):
         text = _subn(_LEADING_RE, "", text, "ws_leading", counts)
     if not fast or "  " in text:
         text = _subn(_MULTI_RE, " ", text, "ws_multi_space", counts)
-    if not fast or "\n\n\n" in text:
+    if not fast or text.rfind("\n\n\n") >= 0:
         text = _subn(_BLANKS_RE, "\n\n", text, "ws_blank_lines", counts)
     stripped = text.strip("\n")
     if len(text) - len(stripped) > (1 if text.endswith("\n") and not text.endswith("\n\n") else 0):
@@ -359,9 +378,12 @@ _A0_LEADS = "".join(sorted(set(_lead_chars(
 _LOSSY_LEADS = _lead_chars(bytes(range(0xC2, 0xF5)),
                            [e for e in CHARMAP_ENCODINGS if e.startswith("sloppy")])
 _LIGATURE_CHARS = "".join(chr(c) for c in LIGATURES)
+# Every alternative starts with a non-ASCII char, matched first (so the regex engine skips ASCII
+# runs fast) and then classified by the lookbehinds.
 _FTFY_NEEDED_RE = re.compile(
-    rf"[^\x00-\x7f][^\x00-\x7f]|[{re.escape(_A0_LEADS)}] |[{re.escape(_LOSSY_LEADS)}]\?"
-    rf"|[\x80-\x9f\ud800-\udfff\ufffd{re.escape(_LIGATURE_CHARS)}]"
+    rf"[^\x00-\x7f](?:[^\x00-\x7f]|(?<=[{re.escape(_A0_LEADS)}]) "
+    rf"|(?<=[{re.escape(_LOSSY_LEADS)}])\?"
+    rf"|(?<=[\x80-\x9f\ud800-\udfff\ufffd{re.escape(_LIGATURE_CHARS)}]))"
 )
 
 
@@ -372,7 +394,10 @@ def _needs_ftfy(line: str) -> bool:
 
 
 def _ftfy(text: str, counts: dict[str, int], fast: bool) -> str:
-    if fast and text.isascii():
+    # Whole-text gate: no _FTFY_NEEDED_RE match can span a "\n", and "\n" is stable under NFC,
+    # so a text passes exactly when every line does.
+    if fast and (text.isascii() or not (_FTFY_NEEDED_RE.search(text)
+                                        or not unicodedata.is_normalized("NFC", text))):
         return text
     lines = text.split("\n")
     for i, line in enumerate(lines):
@@ -388,18 +413,22 @@ def _whitespace_only(text: str) -> str:
 
 
 # --- driver ------------------------------------------------------------------------------
+_KNOWN = frozenset(_ENTITY_RULES + _WS_RULES)
+
+
 def _order(counts: dict[str, int]) -> list[tuple[str, int]]:
-    known = _ENTITY_RULES + _WS_RULES
+    if not counts:
+        return []
     ftfy_rules = sorted(k for k in counts if k.startswith("ftfy:"))
-    order = _ENTITY_RULES + ftfy_rules + _WS_RULES
-    extra = sorted(k for k in counts if k not in known and k not in ftfy_rules)
-    return [(r, counts[r]) for r in order + extra if counts.get(r)]
+    extra = sorted(k for k in counts if k not in _KNOWN and not k.startswith("ftfy:"))
+    order = _ENTITY_RULES + ftfy_rules + _WS_RULES + extra
+    return [(r, counts[r]) for r in order if counts.get(r)]
 
 
 def _run(text: str, fast: bool) -> RepairResult:
     counts: dict[str, int] = {}
     text = _pre_ws(text, counts, fast)
-    if not fast or "&" in text or _may_hold_quot(text):
+    if not fast or "&" in text or (";" in text and _QUOT_GATE_RE.search(text)):
         text = _repair_entities(text, counts)
     text = _ftfy(text, counts, fast)
     text = _post_ws(text, counts, fast)

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -19,12 +20,29 @@ COLUMNS = ["doc_id", "source_path", "lang", "mt_score", "mt_suspect", "n_words",
            "boilerplate", "mt_flags", "boilerplate_heavy"]
 
 
+def _rule_counts(column, weight: str | None = None) -> Counter:
+    """Counts by `rule` over a list<struct<rule, ...>> column, in Arrow (no Python rows):
+    one per element, or the sum of the `weight` field."""
+    items = pc.list_flatten(column)
+    if len(items) == 0:
+        return Counter()
+    rules = pc.struct_field(items, "rule")
+    if weight is None:
+        return Counter({r["values"]: r["counts"] for r in pc.value_counts(rules).to_pylist()})
+    grouped = pa.table({"rule": rules, "n": pc.struct_field(items, weight)}).group_by("rule").aggregate([("n", "sum")])
+    return Counter(dict(zip(grouped["rule"].to_pylist(), grouped["n_sum"].to_pylist())))
+
+
 def load(out: Path):
     parts = sorted(Path(out).glob("drop=*/*.parquet"))
     if not parts:
         return None
     return ds.dataset([str(p) for p in parts], format="parquet",
                       partitioning="hive", partition_base_dir=str(out)).to_table(columns=COLUMNS + ["drop"])
+
+
+def _num(v: float) -> str:
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:,.3g}"
 
 
 def _bar_chart(title: str, items: list[tuple[str, float]], unit: str = "") -> str:
@@ -40,7 +58,7 @@ def _bar_chart(title: str, items: list[tuple[str, float]], unit: str = "") -> st
         rows.append(
             f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{html.escape(str(label)[:40])}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#3b6ea8"/>'
-            f'<text x="{label_w + w + 5:.1f}" y="{y + 13}">{v:,.4g}{unit}</text>')
+            f'<text x="{label_w + w + 5:.1f}" y="{y + 13}">{_num(v)}{unit}</text>')
     return (f"<h3>{html.escape(title)}</h3><svg class=chart width='{width}' height='{h}' "
             f"xmlns='http://www.w3.org/2000/svg' role='img' aria-label='{html.escape(title)}'>"
             + "".join(rows) + "</svg>")
@@ -84,18 +102,11 @@ def render(out: Path) -> str:
         n = 0
     else:
         n = table.num_rows
-        drops = Counter(table["drop"].to_pylist())
-        langs = Counter(table["lang"].to_pylist())
-        repairs, boiler, flags = Counter(), Counter(), Counter()
-        for lst in table["repairs"].to_pylist():
-            for r in lst:
-                repairs[r["rule"]] += r["count"]
-        for lst in table["boilerplate"].to_pylist():
-            for r in lst:
-                boiler[r["rule"]] += 1
-        for lst in table["mt_flags"].to_pylist():
-            for r in lst:
-                flags[r["rule"]] += 1
+        drops = Counter({str(r["values"]): r["counts"] for r in pc.value_counts(table["drop"]).to_pylist()})
+        langs = Counter({r["values"]: r["counts"] for r in pc.value_counts(table["lang"]).to_pylist()})
+        repairs = _rule_counts(table["repairs"], "count")
+        boiler = _rule_counts(table["boilerplate"])
+        flags = _rule_counts(table["mt_flags"])
         suspects = int(pc.sum(table["mt_suspect"]).as_py() or 0)
         heavy = int(pc.sum(table["boilerplate_heavy"]).as_py() or 0)
         words = table["n_words"].to_pylist()
@@ -118,9 +129,11 @@ def render(out: Path) -> str:
             _histogram("Words per document (clean)", words, 12, 0, max(12, max(words) if words else 12), "{:.0f}"),
         ]
         top = table.filter(pc.greater(table["mt_score"], 0)).sort_by([("mt_score", "descending")]).slice(0, 20)
+        top = top.append_column("n_flags", pc.list_value_length(top["mt_flags"]))
         sections.append("<h2>Most MT-flagged documents</h2>" + _table(
             [{"doc_id": r["doc_id"], "drop": r["drop"], "source_path": r["source_path"],
-              "mt_score": f"{r['mt_score']:.2f}", "flags": len(r["mt_flags"])} for r in top.to_pylist()],
+              "mt_score": f"{r['mt_score']:.2f}", "flags": r["n_flags"]}
+             for r in top.select(["doc_id", "drop", "source_path", "mt_score", "n_flags"]).to_pylist()],
             ["doc_id", "drop", "source_path", "mt_score", "flags"]))
     if runs:
         sections.append(_bar_chart("Throughput by run (MB/s)",

@@ -34,6 +34,7 @@ def summarize(results: list[dict], **run) -> dict:
     summary = dict(run)
     summary.update(totals)
     summary["rejected"] = [r for res in results for r in res["rejects"]]
+    summary["shard_seconds"] = [round(r["stats"]["seconds"], 4) for r in results]
     summary["mb_per_s"] = totals["bytes_in"] / 1e6 / seconds if seconds else 0.0
     summary["docs_per_s"] = totals["documents"] / seconds if seconds else 0.0
     summary["status"] = "completed_with_rejects" if totals["rejects"] else "completed"

@@ -18,12 +18,14 @@ import pyarrow.parquet as pq
 from . import __version__
 from .config import Config
 from .core import BatchBuilder, StepTimer, clean_text, rules_version
-from .readers import RawRecord, Reject, read_file
+from .readers import RawRecord, Reject, file_format, read_file
 from .schema import DOC_SCHEMA, SCHEMA_VERSION
 
 IO_RETRIES = 3
 IO_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
 TOP_FLAGGED_PER_SHARD = 20
+# One-document files up to this size are read once for both the ledger hash and the parse.
+ONE_READ_MAX_BYTES = 64 * 1024 * 1024
 
 
 def parquet_metadata(run_id: str, drop: str, config: Config) -> dict[bytes, bytes]:
@@ -70,7 +72,7 @@ class ShardStats:
         self.documents += 1
         self.chars_raw += len(rec.text)
         self.chars_out += len(c.text)
-        self.words_out += len(c.text.split())
+        self.words_out += c.n_words
         if c.repairs:
             self.repaired_docs += 1
         for rule, n in c.repairs:
@@ -102,14 +104,14 @@ class ShardStats:
         return d
 
 
-def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep):
+def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep, data=None):
     """Yield a file's records; a transient OSError restarts the read where it stopped (records
     already yielded are skipped). After IO_RETRIES failures the file becomes an io_error reject."""
     done = 0
     for attempt in range(IO_RETRIES + 1):
         seen = 0
         try:
-            for item in read_file(path, rel, text_field):
+            for item in read_file(path, rel, text_field, data if attempt == 0 else None):
                 seen += 1
                 if seen > done:
                     done = seen
@@ -159,15 +161,21 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
             path = root / rel
             stats.files += 1
             n_docs = n_rej = 0
+            data = None
             try:
                 st = path.stat()
-                size, mtime_ns, digest = st.st_size, st.st_mtime_ns, file_sha256(path)
+                size, mtime_ns = st.st_size, st.st_mtime_ns
+                if file_format(rel)[0] == "txt" and size <= ONE_READ_MAX_BYTES:
+                    data = path.read_bytes()
+                    digest = hashlib.sha256(data).hexdigest()
+                else:
+                    digest = file_sha256(path)
             except OSError as exc:
                 size, mtime_ns, digest = -1, -1, ""
                 items = [Reject(rel, None, "io_error", f"{type(exc).__name__}: {exc}")]
             else:
                 stats.bytes_in += size
-                items = _records_with_retry(path, rel, cfg.text_field)
+                items = _records_with_retry(path, rel, cfg.text_field, data=data)
             for item in items:
                 if isinstance(item, Reject):
                     n_rej += 1
