@@ -63,6 +63,13 @@ def prefect_server(tmp_path_factory):
     try:
         yield url
     finally:
+        # Send what this process still has queued for the API (logs, events) while the server is
+        # up; at exit Prefect would otherwise retry against a stopped server for a minute.
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=20)
+        EventsWorker.drain_all(timeout=20)
         proc.terminate()
         try:
             proc.wait(timeout=20)

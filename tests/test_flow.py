@@ -140,3 +140,18 @@ def test_cli_runs_on_the_embedded_default_api(tmp_path):
     bad = subprocess.run([cli, "run", str(tmp_path / "no-such-drop"), "--out", str(out)],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "drop folder not found" in bad.stderr + bad.stdout
+
+
+def test_a_drop_of_many_files_runs(prefect_api, tmp_path):
+    """The shard plan of a large drop exceeds what the API accepts as flow parameters (512 KB)."""
+    from flows.clean_drop import clean_drop
+
+    drop = tmp_path / "raw" / "many-files"
+    drop.mkdir(parents=True)
+    stem = "a-rather-long-file-name-as-scrapers-write-them-with-the-outlet-and-slug"
+    for i in range(8000):
+        (drop / f"{stem}-{i:05d}.txt").write_text(f"Story {i}\n\nShort article number {i} about the markets.")
+    assert sum(len(p.name) + 4 for p in drop.iterdir()) > 512 * 1024
+    summary = clean_drop(drop=str(drop), out=str(tmp_path / "out"))
+    assert summary["documents"] == 8000 and summary["rejects"] == 0
+    assert read(tmp_path / "out").num_rows == 8000
