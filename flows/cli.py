@@ -12,6 +12,7 @@ server.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -127,6 +128,9 @@ def _start_early(workers: int | None, local_pool: bool):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # No telemetry from the temporary API server: runs are offline, and its telemetry service
+    # only logs a failed DNS lookup (and races the first run for the new SQLite database).
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if args.command in ("run", "new"):
         early = _start_early(args.workers, getattr(args, "dask_address", None) is None)
     if args.command == "run":
