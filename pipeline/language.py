@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
@@ -169,12 +170,15 @@ class _FastDetector(Detector):
         return max(prob)
 
 
+_ENOUGH_LETTERS = re.compile(r"(?:[\W\d_]*+[^\W\d_]){%d}" % MIN_LETTERS)  # stops at the last one
+
+
 def _too_short(text: str) -> bool:
-    """Fewer than MIN_LETTERS letters or MIN_WORDS words in the whole text (prefix checked first)."""
-    head = text[:200]
-    if len(_LETTER_RE.findall(head)) >= MIN_LETTERS and len(_WORD_RE.findall(head)) >= MIN_WORDS:
-        return False
-    return len(_LETTER_RE.findall(text)) < MIN_LETTERS or len(_WORD_RE.findall(text)) < MIN_WORDS
+    """Fewer than MIN_LETTERS letters or MIN_WORDS words in the whole text (counting stops at
+    the threshold)."""
+    if _ENOUGH_LETTERS.match(text) is None:
+        return True
+    return next(islice(_WORD_RE.finditer(text), MIN_WORDS - 1, None), None) is None
 
 
 def _sample(text: str) -> str:
@@ -184,15 +188,38 @@ def _sample(text: str) -> str:
     return text[: cut if cut > SAMPLE_CHARS // 2 else SAMPLE_CHARS]
 
 
+# Fast tokens for samples whose only letters are ASCII: [^\W\d_] is then [A-Za-z], so the
+# _TOKEN_RE tokens are the bytes split at every other byte ('?' stands for non-ASCII characters).
+_ASCII_TOKENS = bytes(c if chr(c).isascii() and chr(c).isalpha() else 32 for c in range(256))
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+_NOT_LETTER: dict[str, bool] = {}
+_EN_BYTES = frozenset(w.encode() for w in _EN_WORDS)
+_FOREIGN_BYTES = frozenset(w.encode() for w in _FOREIGN_WORDS if w.isascii())
+
+
+def _tokens(sample: str) -> list:
+    """_TOKEN_RE.findall(sample), as bytes when every non-ASCII character is a non-letter."""
+    if not sample.isascii():
+        for ch in set(_NON_ASCII_RE.findall(sample)):
+            nl = _NOT_LETTER.get(ch)
+            if nl is None:
+                nl = _NOT_LETTER[ch] = _LETTER_RE.match(ch) is None
+            if not nl:
+                return _TOKEN_RE.findall(sample)
+    return sample.encode("ascii", "replace").translate(_ASCII_TOKENS).split()
+
+
 def _obviously_english(sample: str) -> bool:
-    words = _TOKEN_RE.findall(sample)
+    words = _tokens(sample)
     n = len(words)
     if n < EN_MIN_WORDS:
         return False
-    en = sum(1 for w in words if w in _EN_WORDS)
+    as_bytes = bool(words) and isinstance(words[0], bytes)
+    en_set, foreign_set = (_EN_BYTES, _FOREIGN_BYTES) if as_bytes else (_EN_WORDS, _FOREIGN_WORDS)
+    en = sum(map(en_set.__contains__, words))
     if en < EN_MIN_SHARE * n:
         return False
-    foreign = sum(1 for w in words if w in _FOREIGN_WORDS)
+    foreign = sum(map(foreign_set.__contains__, words))
     return foreign <= EN_MAX_FOREIGN * n
 
 
