@@ -71,7 +71,9 @@ def clean_text(raw: str, config: Config = Config(), timer: StepTimer | None = No
     lang = language.detect_language(bp.text)
     t5 = clock()
     spans = _map_spans(body, bp.text, [(r, s - title_shift, e - title_shift) for r, s, e in rep.spans])
-    mt = mtflags.flag_mt(bp.text, lang=lang.lang, entity_spans=spans, threshold=config.mt_threshold)
+    words = bp.text.split()
+    mt = mtflags.flag_mt(bp.text, lang=lang.lang, entity_spans=spans, threshold=config.mt_threshold,
+                         words=words)
     t6 = clock()
     if timer is not None:
         s = timer.seconds
@@ -81,7 +83,7 @@ def clean_text(raw: str, config: Config = Config(), timer: StepTimer | None = No
         s[language.NAME] += t5 - t4
         s[mtflags.NAME] += t6 - t5
     return Cleaned(published, title, bp.text, lang.lang, lang.prob, rep.repairs, bp.removed,
-                   bp.share, bp.heavy, mt, len(bp.text.split()))
+                   bp.share, bp.heavy, mt, len(words))
 
 
 def _map_spans(src: str, dst: str, spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -121,6 +123,33 @@ def _line_starts(lines: list[str]) -> list[int]:
 
 
 _CONSTANT = {"pipeline_version", "rules_version", "run_id", "processed_at"}
+_LISTS = {"repairs", "boilerplate", "mt_flags"}
+
+
+class _ListOfStructs:
+    """A list<struct> column built from flat child lists and offsets: much cheaper for pyarrow
+    than converting a Python dict per element."""
+
+    def __init__(self, type_: pa.DataType):
+        self.type = type_
+        self.fields = [type_.value_type.field(i) for i in range(type_.value_type.num_fields)]
+        self.children: list[list] = [[] for _ in self.fields]
+        self.offsets = [0]
+
+    def add(self, items) -> None:
+        for item in items:
+            for child, value in zip(self.children, item):
+                child.append(value)
+        self.offsets.append(len(self.children[0]))
+
+    def flush(self) -> pa.Array:
+        values = pa.StructArray.from_arrays(
+            [pa.array(child, f.type) for child, f in zip(self.children, self.fields)],
+            fields=self.fields)
+        out = pa.ListArray.from_arrays(pa.array(self.offsets, pa.int32()), values, type=self.type)
+        self.children = [[] for _ in self.fields]
+        self.offsets = [0]
+        return out
 
 
 class BatchBuilder:
@@ -131,7 +160,9 @@ class BatchBuilder:
         self.drop = drop
         self.processed_at = processed_at or dt.datetime.now(dt.timezone.utc)
         self.rules_version = rules_version()
-        self._cols: dict[str, list] = {f.name: [] for f in DOC_SCHEMA if f.name not in _CONSTANT}
+        self._lists = {f.name: _ListOfStructs(f.type) for f in DOC_SCHEMA if f.name in _LISTS}
+        self._cols: dict[str, list] = {f.name: [] for f in DOC_SCHEMA
+                                       if f.name not in _CONSTANT and f.name not in _LISTS}
 
     def __len__(self) -> int:
         return len(self._cols["doc_id"])
@@ -151,12 +182,11 @@ class BatchBuilder:
                            if rec.meta else None)
         col["lang"].append(c.lang)
         col["lang_prob"].append(c.lang_prob)
-        col["repairs"].append([{"rule": r, "count": n} for r, n in c.repairs])
-        col["boilerplate"].append([{"rule": r, "text": t} for r, t in c.boilerplate])
+        self._lists["repairs"].add(c.repairs)
+        self._lists["boilerplate"].add(c.boilerplate)
         col["boilerplate_share"].append(c.boilerplate_share)
         col["boilerplate_heavy"].append(c.boilerplate_heavy)
-        col["mt_flags"].append([{"rule": f.rule, "start": f.start, "end": f.end, "excerpt": f.excerpt}
-                                for f in c.mt.flags])
+        self._lists["mt_flags"].add([(f.rule, f.start, f.end, f.excerpt) for f in c.mt.flags])
         col["mt_score"].append(c.mt.score)
         col["mt_suspect"].append(c.mt.suspect)
         col["n_chars"].append(len(c.text))
@@ -171,6 +201,8 @@ class BatchBuilder:
         for f in DOC_SCHEMA:
             if f.name in constants:  # run-wide values, filled once per batch
                 arrays.append(pa.array([constants[f.name]] * n, f.type))
+            elif f.name in _LISTS:
+                arrays.append(self._lists[f.name].flush())
             else:
                 arrays.append(pa.array(self._cols[f.name], f.type))
                 self._cols[f.name].clear()

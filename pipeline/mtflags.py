@@ -79,6 +79,8 @@ _PP_CAND = re.compile(
     "[.,;:](?<=(?:" + "|".join(sorted({n[-3:] for n in _NATIONS})) + ")[.,;:])"
 )
 _PP_PHRASE = re.compile(r"\b(?:a|an|the) ([a-z]+) ([a-z]+) ([A-Z][a-z]+)\Z")
+# One pass over the words tells which of the two word-gated rules can fire at all.
+_GATE_WORDS = _FOREIGN | _NATION_TOKENS
 _TRUNC = re.compile(_R["truncated_paragraph_start"]["pattern"])
 _TRUNC_P = re.compile("\n\n(" + _R["truncated_paragraph_start"]["pattern"] + ")")
 
@@ -101,7 +103,8 @@ def _hits(text: str, words: list[str]):
             prev = _LS_PREV.search(text, max(0, m.start() - 30), m.start())
             if prev and prev.group(1).lower() not in _ABBREV:
                 yield "lowercase_sentence_start", prev.start(), m.end()
-    for m in _FOREIGN_RE.finditer(text) if not _FOREIGN.isdisjoint(words) else ():
+    gated = _GATE_WORDS.intersection(words)
+    for m in _FOREIGN_RE.finditer(text) if gated and not _FOREIGN.isdisjoint(gated) else ():
         if m.start() and text[m.start() - 1] in _LOWER_COMMA:
             before = text[text.rfind(" ", 0, m.start() - 1) + 1 : m.start()].strip(",").lower()
             nm = _NEXT_WORD.match(text, m.end(1) + 1)
@@ -118,7 +121,7 @@ def _hits(text: str, words: list[str]):
         if any(n in text for n in needles):
             for m in rx.finditer(text):
                 yield "spanish_calque", m.start(), m.end()
-    for m in _PP_CAND.finditer(text) if not _NATION_TOKENS.isdisjoint(words) else ():
+    for m in _PP_CAND.finditer(text) if gated and not _NATION_TOKENS.isdisjoint(gated) else ():
         head = text[max(0, m.start() - 80) : m.start()]
         pm = _PP_PHRASE.search(head)
         if (
@@ -142,11 +145,13 @@ def flag_mt(
     lang: str,
     entity_spans: list[tuple[str, int, int]] = (),
     threshold: float = DEFAULT_THRESHOLD,
+    words: list[str] | None = None,
 ) -> MTResult:
     """Flag MT signals in clean `text`; text-pattern rules only when lang == 'en'.
 
     entity_spans: (rule, start, end) of characters rebuilt from mangled entities; each becomes a
     `mangled_entity` flag (any language). Unmapped spans (-1, -1) become start=end=0, excerpt ''.
+    words: `text.split()` when the caller has it already.
     """
     flags: list[MTFlag] = []
     for _rule, start, end in entity_spans:
@@ -154,7 +159,8 @@ def flag_mt(
             flags.append(MTFlag("mangled_entity", 0, 0, ""))
         else:
             flags.append(MTFlag("mangled_entity", start, end, _excerpt(text, start, end)))
-    words = text.split()
+    if words is None:
+        words = text.split()
     if lang == "en":
         for rule, start, end in _hits(text, words):
             flags.append(MTFlag(rule, start, end, _excerpt(text, start, end)))
