@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import difflib
 import hashlib
 import json
 import time
@@ -88,8 +87,9 @@ def clean_text(raw: str, config: Config = Config(), timer: StepTimer | None = No
 
 def _map_spans(src: str, dst: str, spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Map (rule, start, end) offsets in `src` to `dst`, which is `src` with whole lines removed
-    (title, boilerplate) or edited (bullets). A span on a line that did not survive unchanged maps
-    to (rule, -1, -1): still evidence, no longer locatable."""
+    (title, boilerplate) or edited (bullets). Lines are matched in order: each line of `src` maps
+    to the first equal line of `dst` after the previous match. A span on a line that did not
+    survive unchanged maps to (rule, -1, -1): still evidence, no longer locatable."""
     if not spans:
         return []
     if src == dst:
@@ -97,11 +97,21 @@ def _map_spans(src: str, dst: str, spans: list[tuple[str, int, int]]) -> list[tu
     src_lines, dst_lines = src.split("\n"), dst.split("\n")
     src_starts = _line_starts(src_lines)
     dst_starts = _line_starts(dst_lines)
+    where: dict[str, list[int]] = {}
+    for j, line in enumerate(dst_lines):
+        where.setdefault(line, []).append(j)
+    wanted = {bisect.bisect_right(src_starts, start) - 1 for _, start, _ in spans if start >= 0}
     line_map: dict[int, int] = {}
-    sm = difflib.SequenceMatcher(None, src_lines, dst_lines, autojunk=False)
-    for a, b, size in sm.get_matching_blocks():
-        for k in range(size):
-            line_map[a + k] = b + k
+    nxt = 0
+    for i, line in enumerate(src_lines):
+        idx = where.get(line) if line else None  # blank lines separate, they carry no spans
+        if not idx:
+            continue
+        k = bisect.bisect_left(idx, nxt)
+        if k < len(idx):
+            if i in wanted:
+                line_map[i] = idx[k]
+            nxt = idx[k] + 1
     out = []
     for rule, start, end in spans:
         i = bisect.bisect_right(src_starts, start) - 1

@@ -93,3 +93,15 @@ def test_clean_records_gives_an_arrow_table_of_the_contract():
     table = clean_records(recs, run_id="nb", drop="sample")
     assert table.schema == DOC_SCHEMA and table.num_rows == 5
     assert table["mt_suspect"].to_pylist() == [True, False, False, False, False]
+
+
+def test_entity_spans_follow_lines_through_title_and_boilerplate_removal():
+    from pipeline.core import _map_spans
+
+    src = 'Title\n\nA "b" c\n\nLeave A Reply\n\n\u2022 x \'y\'\n\nEnd "z"'
+    dst = 'A "b" c\n\n- x \'y\'\n\nEnd "z"'
+    spans = [("e", src.index('"b'), src.index('"b') + 1), ("e", src.index("'y"), src.index("'y") + 1),
+             ("e", src.index('"z'), src.index('"z') + 1)]
+    got = _map_spans(src, dst, spans)
+    assert [(s, e) for _, s, e in got] == [(2, 3), (-1, -1), (22, 23)]  # the edited bullet line: unlocatable
+    assert dst[2:3] == '"' and dst[22:23] == '"'
