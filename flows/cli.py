@@ -12,6 +12,7 @@ server.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -100,30 +101,42 @@ def _print_summary(summaries: list[dict], out: str) -> int:
 
 
 def _start_early(workers: int | None, local_pool: bool):
-    """Overlap the one-time startup costs of a run: Prefect's temporary API server (when no
-    PREFECT_API_URL is set) starts in a thread, and the worker processes spawn and warm up, while
-    this process imports the flows. Returns the thread to join before the flow starts."""
-    import threading
+    """Overlap the one-time startup costs of a run: Prefect's temporary API server (when no API
+    URL is configured) boots, and the worker processes spawn and warm up, while this process
+    imports the flows. Returns (thread, box) for `_api_context`."""
+    from .tempapi import start_if_needed
 
-    def start_api():
-        try:
-            from prefect.settings import get_current_settings
-
-            settings = get_current_settings()
-            if settings.api.url is None and settings.server.ephemeral.enabled:
-                from prefect.server.api.server import SubprocessASGIServer
-
-                SubprocessASGIServer().start()  # the instance Prefect's client will use
-        except Exception:
-            pass  # the flow starts it (and reports any error) itself
-
-    api = threading.Thread(target=start_api, name="prefect-api-start", daemon=True)
-    api.start()
+    early = start_if_needed()
     if local_pool:
         from .executor import default_workers, prestart
 
         prestart(workers or default_workers())
-    return api
+    return early
+
+
+@contextlib.contextmanager
+def _api_context(early):
+    """Run the flow against the early-started temporary API, if there is one; stop it after."""
+    thread, box = early
+    thread.join()
+    api = box.get("api")
+    if api is None:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api.wait()}):
+            try:
+                yield
+            finally:  # deliver queued logs and events while the server still listens
+                from prefect.events.worker import EventsWorker
+                from prefect.logging.handlers import APILogWorker
+
+                APILogWorker.drain_all(timeout=10)
+                EventsWorker.drain_all(timeout=10)
+    finally:
+        api.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,9 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from .clean_drop import clean_drop
 
-        early.join()
-        state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,
-                           return_state=True, **_overrides(args))
+        with _api_context(early):
+            state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,
+                               return_state=True, **_overrides(args))
         if not state.is_completed():
             print(f"run failed: {state.message}", file=sys.stderr)
             return 1
@@ -146,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "new":
         from .new_drops import clean_new_drops
 
-        early.join()
-        state = clean_new_drops(raw_root=args.raw_root, out=args.out, return_state=True,
-                                **_overrides(args))
+        with _api_context(early):
+            state = clean_new_drops(raw_root=args.raw_root, out=args.out, return_state=True,
+                                    **_overrides(args))
         if not state.is_completed():
             print(f"run failed: {state.message}", file=sys.stderr)
             return 1

@@ -1,0 +1,91 @@
+"""Prefect's temporary local API server, started the moment the CLI starts.
+
+With no PREFECT_API_URL, Prefect runs flows against a temporary local server that it starts
+lazily, when the flow's client is first created: after the CLI has imported everything. This
+starts the very same server (uvicorn serving `prefect.server.api.server:create_app`, UI off,
+flagged ephemeral: what `prefect.server.api.server.SubprocessASGIServer` runs) first thing, so
+it boots while the CLI imports the flows and the worker processes warm up; the flow then runs
+against it as against any server, and it is stopped when the CLI is done.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TemporaryAPI:
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.url: str | None = None
+
+    def start(self) -> None:
+        prefect_dir = Path(importlib.util.find_spec("prefect").origin).parent
+        port = _free_port()
+        env = dict(os.environ, PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1",
+                   PREFECT__SERVER_FINAL="1")
+        env.pop("PREFECT_API_URL", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_dir.parent), "--factory",
+             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "error", "--lifespan", "on"], env=env)
+        self.url = f"http://127.0.0.1:{port}/api"
+
+    def wait(self, timeout: float = 120.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the temporary Prefect API exited with code {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self.url
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the temporary Prefect API did not answer within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def start_if_needed() -> tuple[threading.Thread, dict]:
+    """In a thread: if Prefect has no API URL configured (environment or profile) and allows
+    ephemeral mode, start a TemporaryAPI. Join the thread, then look for box['api']."""
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            from prefect.settings import get_current_settings
+
+            settings = get_current_settings()
+            if settings.api.url is None and settings.server.ephemeral.enabled:
+                api = TemporaryAPI()
+                api.start()
+                box["api"] = api
+        except Exception as exc:  # the flow then starts Prefect's own temporary server
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="prefect-api-start", daemon=True)
+    thread.start()
+    return thread, box
