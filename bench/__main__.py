@@ -28,9 +28,6 @@ TARGET_FLOW_X = 1.7
 TARGET_RSS_X = 2.0
 TARGET_PREFECT_SHARE = 0.15
 JSONL_SHARE = 0.1
-# --rss-scaling keeps the file count of the 200 MB drop near the 20 MB one's: with ~84,000 files the
-# clean-shards subflow's `shards` parameter exceeds Prefect's 512 KB limit (docs/performance.md).
-RSS_JSONL_SHARE = 0.9
 
 
 def build(args, size_mb: float) -> tuple[Path, dict]:
@@ -171,8 +168,7 @@ def main_throughput(args) -> dict:
 def main_rss(args) -> dict:
     res: dict = {"runs": {}}
     if args.jsonl_share is None:
-        args.jsonl_share = RSS_JSONL_SHARE
-        print(f"corpus: {RSS_JSONL_SHARE:.0%} of documents in .jsonl.gz files (fewer files; see docs/performance.md)")
+        args.jsonl_share = JSONL_SHARE
     for size in (20, 200):
         drop, m = build(args, size)
         print(f"(c) corpus-clean run on {size} MB ...", flush=True)
@@ -207,7 +203,7 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
     p.add_argument("--workdir", default=str(REPO / "bench" / "out"), help="scratch folder (default bench/out/)")
     p.add_argument("--jsonl-share", type=float, default=None,
-                   help=f"share of documents in .jsonl.gz files (default {JSONL_SHARE}; {RSS_JSONL_SHARE} with --rss-scaling)")
+                   help=f"share of documents in .jsonl.gz files (default {JSONL_SHARE})")
     p.add_argument("--workers", type=int, default=None, help="--workers for corpus-clean run (default: its own)")
     p.add_argument("--skip-naive", action="store_true", help="do not run (a)")
     p.add_argument("--skip-check", action="store_true", help="do not compare fast and reference paths")

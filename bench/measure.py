@@ -115,7 +115,8 @@ def run_cli(drop: Path, out: Path, env: dict, extra: tuple[str, ...] = ()) -> di
         raise RuntimeError(f"corpus-clean run failed ({rc}); log {log}:\n{text[-3000:]}")
     runs = sorted((out / "_runs").glob("*.json"), key=os.path.getmtime)
     summary = json.loads(runs[-1].read_text())
-    shard_seconds = [float(s) for s in _SHARD_LOG.findall(text)]
+    # The run summary records each shard's seconds; older summaries only had the log lines.
+    shard_seconds = summary.get("shard_seconds") or [float(s) for s in _SHARD_LOG.findall(text)]
     return {"wall": wall, "peaks_kb": peaks, "summary": summary, "shard_seconds": shard_seconds,
             "log": str(log)}
 

@@ -19,12 +19,21 @@ from flows.executor import default_workers, run_in_pool
 
 
 @task(name="clean-shard", retries=2, retry_delay_seconds=1)
-def clean_shard_task(drop_dir: str, files: list[str], part_path: str, run_id: str, drop: str,
-                     config: dict, index: int, n_shards: int, workers: int) -> dict:
+def clean_shard_task(drop_dir: str, files: list[str], part_path: str, record_path: str,
+                     run_id: str, drop: str, config: dict, index: int, n_shards: int,
+                     workers: int) -> dict:
     """Clean one shard of files. Locally the work runs in the process pool; on a Dask cluster
-    (workers == 0) it runs right here, in the Dask worker."""
+    (workers == 0) it runs right here, in the Dask worker.
+
+    The shard's ledger entries and rejects (one per file: large for big drops) go to
+    `record_path` in the run's staging folder; the task returns only the small summary, so that
+    Prefect never carries bulk data in task or flow results."""
     args = (drop_dir, files, part_path, run_id, drop, config)
     result = run_in_pool(workers, clean_shard, *args) if workers > 0 else clean_shard(*args)
+    record = Path(record_path)
+    tmp = record.with_name(f".{record.name}.tmp")
+    tmp.write_text(json.dumps({"ledger": result.pop("ledger"), "rejects": result.pop("rejects")}))
+    tmp.replace(record)
     s = result["stats"]
     get_run_logger().info(
         "shard %d/%d: %d files, %d documents, %d rejects, %.1f MB in %.2fs",
@@ -41,11 +50,12 @@ def clean_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
     The plan (drop folder and file lists) is a JSON file in the run's staging folder rather than a
     parameter: flow parameters are stored by the API, which caps them at 512 KB."""
     spec = json.loads(Path(plan).read_text())
-    drop_dir, shards = spec["drop_dir"], spec["shards"]
+    drop_dir, shards, records = spec["drop_dir"], spec["shards"], Path(spec["records"])
     tracker = reporting.Progress(len(shards), f"clean-drop {drop}")
     futures = [
         clean_shard_task.submit(drop_dir, files, str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
-                                run_id, drop, config, i, len(shards), workers)
+                                str(records / f"shard-{i:05d}.json"), run_id, drop, config, i,
+                                len(shards), workers)
         for i, files in enumerate(shards)
     ]
     results = []
@@ -77,8 +87,9 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
     cfg = config.__dict__.copy()
     with dataset.Staging(out, run_id) as staging:
         staged = staging.drop_dir(drop)
-        plan = staging.root / "plan.json"
-        plan.write_text(json.dumps({"drop_dir": str(drop_dir), "shards": shards}))
+        plan, records = staging.root / "plan.json", staging.root / "shards"
+        records.mkdir()
+        plan.write_text(json.dumps({"drop_dir": str(drop_dir), "shards": shards, "records": str(records)}))
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
@@ -87,12 +98,15 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
         else:
             results = clean_shards(str(plan), str(staged), run_id, drop, cfg, workers)
         clean_seconds = time.perf_counter() - started
-        rejects = [r for res in results for r in res["rejects"]]
-        ledger = [e for res in results for e in res["ledger"]]
+        rejects, ledger = [], []
+        for i in range(len(shards)):
+            rec = json.loads((records / f"shard-{i:05d}.json").read_text())
+            rejects += rec["rejects"]
+            ledger += rec["ledger"]
         replaced = {f.path for f in files} if incremental else None
         commit = dataset.commit_drop(out, drop, staged, replaced=replaced, rejects=rejects,
                                      ledger=ledger)
-    summary = reporting.summarize(results, run_id=run_id, drop=drop, drop_dir=str(drop_dir),
+    summary = reporting.summarize(results, rejects, run_id=run_id, drop=drop, drop_dir=str(drop_dir),
                                   out=str(out), shards=len(shards), workers=workers,
                                   dask_address=dask_address, incremental=incremental,
                                   seconds=time.perf_counter() - started,

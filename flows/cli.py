@@ -29,7 +29,7 @@ def _add_clean_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mt-threshold", type=float, default=None,
                    help="mt_score at or above which a document is mt_suspect")
     p.add_argument("--shard-mb", type=float, default=None,
-                   help="target input MB per shard, i.e. per Prefect task (default 4)")
+                   help="target input MB per shard, i.e. per Prefect task (default 16)")
 
 
 def build_parser() -> argparse.ArgumentParser:

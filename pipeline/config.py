@@ -18,7 +18,8 @@ class Config:
     # Rows per Arrow batch and Parquet row group: bounds memory for any file size.
     batch_rows: int = 500
     # Target input bytes per shard (one Prefect task each); a bigger file is a shard of its own.
-    shard_bytes: int = 4 * 1024 * 1024
+    # Coarse on purpose: every task costs API calls that compete with the workers for the cores.
+    shard_bytes: int = 16 * 1024 * 1024
     # Upper bound on shards per drop (tens of tasks, never one per document).
     max_shards: int = 64
 

@@ -64,17 +64,21 @@ class SourceFile:
 def discover(drop_dir: Path) -> list[SourceFile]:
     """Every file under the drop, sorted; hidden (dot) files and folders are not part of a drop.
     Unsupported types are listed too: the shard quarantines them with a reason."""
-    drop_dir = Path(drop_dir)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(drop_dir):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith("."):
-                continue
-            p = Path(dirpath) / name
-            st = p.stat()
-            found.append(SourceFile(p.relative_to(drop_dir).as_posix(), st.st_size, st.st_mtime_ns))
-    return sorted(found, key=lambda f: f.path)
+    found: list[SourceFile] = []
+    stack = [(str(drop_dir), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir():
+                    stack.append((entry.path, f"{prefix}{entry.name}/"))
+                elif entry.is_file():
+                    st = entry.stat()
+                    found.append(SourceFile(prefix + entry.name, st.st_size, st.st_mtime_ns))
+    found.sort(key=lambda f: f.path)
+    return found
 
 
 def make_shards(files: list[SourceFile], shard_bytes: int, max_shards: int,

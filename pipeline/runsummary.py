@@ -27,13 +27,14 @@ def merge_stats(stats: list[dict]) -> dict:
     return out
 
 
-def summarize(results: list[dict], **run) -> dict:
-    """Merge shard results (from pipeline.shard.clean_shard) into the run summary."""
+def summarize(results: list[dict], rejects: list[dict], **run) -> dict:
+    """Merge shard results (pipeline.shard.clean_shard's `stats`) and the run's rejects into the
+    run summary."""
     totals = merge_stats([r["stats"] for r in results])
     seconds = run.get("seconds") or 0.0
     summary = dict(run)
     summary.update(totals)
-    summary["rejected"] = [r for res in results for r in res["rejects"]]
+    summary["rejected"] = rejects
     summary["shard_seconds"] = [round(r["stats"]["seconds"], 4) for r in results]
     summary["mb_per_s"] = totals["bytes_in"] / 1e6 / seconds if seconds else 0.0
     summary["docs_per_s"] = totals["documents"] / seconds if seconds else 0.0

@@ -27,7 +27,8 @@ def out(tmp_path_factory):
         staged = st.drop_dir(drop.name)
         res = clean_shard(str(drop), [f.path for f in files], str(staged / "part-0.parquet"), run_id, drop.name)
         dataset.commit_drop(out, drop.name, staged, replaced=None, rejects=res["rejects"], ledger=res["ledger"])
-    summary = summarize([res], run_id=run_id, drop=drop.name, seconds=1.0, finished_at="2026-01-01T00:00:00")
+    summary = summarize([res], res["rejects"], run_id=run_id, drop=drop.name, seconds=1.0,
+                        finished_at="2026-01-01T00:00:00")
     dataset.write_run_summary(out, summary)
     return out
 
