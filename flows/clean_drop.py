@@ -85,6 +85,7 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
     logger.info("drop %s: %d files, %.1f MB, %d shards, run %s", drop, len(files),
                 sum(f.size for f in files) / 1e6, len(shards), run_id)
     cfg = config.__dict__.copy()
+    phases = {"plan": time.perf_counter() - started}
     with dataset.Staging(out, run_id) as staging:
         staged = staging.drop_dir(drop)
         plan, records = staging.root / "plan.json", staging.root / "shards"
@@ -98,6 +99,7 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
         else:
             results = clean_shards(str(plan), str(staged), run_id, drop, cfg, workers)
         clean_seconds = time.perf_counter() - started
+        phases["shards"] = clean_seconds - phases["plan"]
         rejects, ledger = [], []
         for i in range(len(shards)):
             rec = json.loads((records / f"shard-{i:05d}.json").read_text())
@@ -106,14 +108,22 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
         replaced = {f.path for f in files} if incremental else None
         commit = dataset.commit_drop(out, drop, staged, replaced=replaced, rejects=rejects,
                                      ledger=ledger)
+    phases["commit"] = time.perf_counter() - started - clean_seconds
     summary = reporting.summarize(results, rejects, run_id=run_id, drop=drop, drop_dir=str(drop_dir),
                                   out=str(out), shards=len(shards), workers=workers,
                                   dask_address=dask_address, incremental=incremental,
                                   seconds=time.perf_counter() - started,
                                   clean_seconds=clean_seconds, commit=commit, config=cfg,
+                                  phases=phases,
                                   finished_at=dt.datetime.now(dt.timezone.utc).isoformat())
-    dataset.write_run_summary(out, summary)
+    dataset.write_run_summary(out, summary)  # first, so the report lists this run
+    t = time.perf_counter()
     summary["report"] = str(write_report(out))
+    phases["report"] = time.perf_counter() - t
+    summary["seconds"] = time.perf_counter() - started
+    summary["mb_per_s"] = summary["bytes_in"] / 1e6 / summary["seconds"]
+    summary["docs_per_s"] = summary["documents"] / summary["seconds"]
+    dataset.write_run_summary(out, summary)
     reporting.publish(summary)
     return summary
 
