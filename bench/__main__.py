@@ -20,7 +20,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from . import corpus as corpus_mod
-from .measure import prefect_server, run_child, run_cli
+from flows.tempapi import prefect_server
+
+from .measure import run_child, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_CORE_X = 10.0
@@ -176,7 +178,6 @@ def main_throughput(args) -> dict:
             for d in sa["lang_diff"]:
                 print(f"        {d['doc_id'][:12]} fast {d['fast']} ref {d['reference']}: {d['text']!r}")
         print(f"  ({time.perf_counter() - t:.0f}s)")
-    print(f"  200 MB {_phases(big)}")
     res["checks"] = checks
     return res
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import psutil  # a dependency of prefect; used for the process tree only
@@ -120,38 +117,3 @@ def run_cli(drop: Path, out: Path, env: dict, extra: tuple[str, ...] = ()) -> di
     return {"wall": wall, "peaks_kb": peaks, "summary": summary, "shard_seconds": shard_seconds,
             "log": str(log)}
 
-
-@contextmanager
-def prefect_server(home: Path):
-    """`prefect server start` on a free loopback port (its own PREFECT_HOME); yields the API URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_SERVER_UI_ENABLED="false")
-    env.pop("PREFECT_API_URL", None)
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / "server.log", "wb") as log:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("prefect")), "server", "start",
-                                 "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/api"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"prefect server did not start; see {home / 'server.log'}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()

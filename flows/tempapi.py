@@ -9,6 +9,7 @@ against it as against any server, and it is stopped when the CLI is done.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import socket
@@ -44,19 +45,11 @@ class TemporaryAPI:
         self.url = f"http://127.0.0.1:{port}/api"
 
     def wait(self, timeout: float = 120.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the temporary Prefect API exited with code {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self.url
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the temporary Prefect API did not answer within {timeout:.0f}s")
+        try:
+            return wait_healthy(self.url, self.proc, timeout)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -67,6 +60,50 @@ class TemporaryAPI:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> str:
+    """Wait until the API at `url` answers /health; fail if its process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Prefect API process exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    return url
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the Prefect API at {url} did not answer within {timeout:.0f}s")
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path, timeout: float = 120.0):
+    """`prefect server start` on a free loopback port with its own PREFECT_HOME (UI and telemetry
+    off), the way users start a server; yields the API URL and stops the server after. Used by the
+    tests and the benchmark."""
+    port = _free_port()
+    env = dict(os.environ, PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_SERVER_UI_ENABLED="false")
+    env.pop("PREFECT_API_URL", None)
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / "server.log", "wb") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("prefect")), "server", "start",
+                                 "--host", "127.0.0.1", "--port", str(port)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            try:
+                url = wait_healthy(f"http://127.0.0.1:{port}/api", proc, timeout)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}; see {home / 'server.log'}") from None
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def start_if_needed() -> tuple[threading.Thread, dict]:

@@ -1,12 +1,7 @@
 """Shared fixtures: paths, and a real Prefect server started the way users start it."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,12 +21,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def prefect_bin() -> str:
     return str(Path(sys.executable).with_name("prefect"))
 
@@ -39,43 +28,19 @@ def prefect_bin() -> str:
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """`prefect server start` on loopback with its own PREFECT_HOME; yields the API URL."""
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = free_port()
-    env = dict(os.environ, PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_SERVER_UI_ENABLED="false")
-    env.pop("PREFECT_API_URL", None)
-    log = open(home / "server.log", "wb")
-    proc = subprocess.Popen([prefect_bin(), "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"prefect server did not start: {(home / 'server.log').read_text()[-3000:]}")
-        time.sleep(0.5)
-    try:
-        yield url
-    finally:
-        # Send what this process still has queued for the API (logs, events) while the server is
-        # up; at exit Prefect would otherwise retry against a stopped server for a minute.
-        from prefect.events.worker import EventsWorker
-        from prefect.logging.handlers import APILogWorker
+    from flows.tempapi import prefect_server as server
 
-        APILogWorker.drain_all(timeout=20)
-        EventsWorker.drain_all(timeout=20)
-        proc.terminate()
+    with server(tmp_path_factory.mktemp("prefect-home")) as url:
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            yield url
+        finally:
+            # Send what this process still has queued for the API (logs, events) while the server
+            # is up; at exit Prefect would otherwise retry against a stopped server for a minute.
+            from prefect.events.worker import EventsWorker
+            from prefect.logging.handlers import APILogWorker
+
+            APILogWorker.drain_all(timeout=20)
+            EventsWorker.drain_all(timeout=20)
 
 
 @pytest.fixture

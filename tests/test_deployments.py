@@ -1,5 +1,4 @@
 """Scheduling, started the way Prefect users start it, against a real `prefect server start`."""
-import json
 import os
 import shutil
 import signal

@@ -6,7 +6,6 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from pipeline.readers import RawRecord, Reject, read_file
 from pipeline.shard import clean_shard
