@@ -26,6 +26,14 @@ def prefect_bin() -> str:
 
 
 @pytest.fixture(scope="session")
+def bbc_bodies():
+    """The 1,824 BBC articles without their headline line (tests marked needs_shared)."""
+    from pipeline.refcorpus import load_articles
+
+    return [a.body for a in load_articles(BBC)]
+
+
+@pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """`prefect server start` on loopback with its own PREFECT_HOME; yields the API URL."""
     from flows.tempapi import prefect_server as server

@@ -6,9 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.language import LangResult, detect_language, detect_language_reference
-from pipeline.refcorpus import load_articles
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 PARAS = {
     "es": "El gobierno anunció el martes un nuevo paquete de medidas económicas para frenar la inflación, que según los datos del instituto de estadística alcanzó su nivel más alto en una década. La ministra de Hacienda explicó que las ayudas llegarán a las familias con menos ingresos antes del verano, pero la oposición criticó que el plan no incluye cambios en los impuestos sobre la energía.",
@@ -77,15 +75,9 @@ def test_deterministic_and_order_independent():
     assert [detect_language(t) for t in reversed(texts)] == first[::-1]
 
 
-def _bbc_docs():
-    if not SHARED.exists():
-        pytest.skip("shared reference data not available")
-    return [a.body for a in load_articles(SHARED / "corpora" / "bbc-news")]
-
-
 @pytest.mark.needs_shared
-def test_bbc_all_english_and_agrees_with_reference():
-    docs = _bbc_docs()
+def test_bbc_all_english_and_agrees_with_reference(bbc_bodies):
+    docs = bbc_bodies
     assert len(docs) == 1824
     fast = [detect_language(d) for d in docs]
     assert all(r.lang == "en" and 0.5 < r.prob <= 1.0 for r in fast)

@@ -7,11 +7,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.mtflags import DEFAULT_THRESHOLD, RULES_VERSION, WEIGHTS, flag_mt
-from pipeline.refcorpus import load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "raw" / "sample-2020-01-09"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 _PREFIX = re.compile(r"^\s*date \d{4}-\d{2}-\d{2} ")
 _ENTITY = re.compile(r",quot;|& # 39;")
 _DROP_000 = "Iran's Zarif says the United States denied him a visa to attend a UN meeting"
@@ -171,15 +169,9 @@ def test_threshold_parameter_and_version():
 
 
 # ---------------------------------------------------------------- BBC false positives
-def _bbc_docs():
-    if not SHARED.exists():
-        pytest.skip("shared reference data not available")
-    return [a.body for a in load_articles(SHARED / "corpora" / "bbc-news")]
-
-
 @pytest.mark.needs_shared
-def test_bbc_suspects_at_most_one_percent():
-    docs = _bbc_docs()
+def test_bbc_suspects_at_most_one_percent(bbc_bodies):
+    docs = bbc_bodies
     assert len(docs) == 1824
     suspects = [d[:60] for d in docs if flag_mt(d, lang="en").suspect]
     assert len(suspects) <= len(docs) // 100, suspects
