@@ -1,7 +1,6 @@
 """Language step: und rule, fast path vs stock langdetect, determinism, BBC agreement."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
