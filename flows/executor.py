@@ -48,7 +48,10 @@ def get_pool(workers: int) -> ProcessPoolExecutor:
         if _pool is None or _pool_size != workers or getattr(_pool, "_broken", False):
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
-            ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Prefect
+            # Never fork the flow's own process (it runs Prefect's threads and event loops): a
+            # fork server, a fresh process that loads and warms the library once, forks workers.
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["flows.worker_preload"])
             _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm)
             _pool_size = workers
         return _pool
