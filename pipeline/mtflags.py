@@ -70,6 +70,7 @@ _NEXT_WORD = re.compile(r"[^\s,.;:!?]+")
 _CALQUES = [
     (tuple(f["needles"]), re.compile(f["pattern"])) for f in _R["spanish_calque"]["forms"]
 ]
+_CALQUE_NEEDLES = tuple(n for needles, _ in _CALQUES for n in needles)
 _PP = _R["postposed_adjective"]
 _NATIONS = frozenset(_PP["nationalities"])
 _PP_NOT_FIRST = frozenset(_PP["not_first"])
@@ -117,10 +118,11 @@ def _hits(text: str, words: list[str]):
     for m in _DUP_RE.finditer(text) if any(map(operator.eq, words, words[1:])) else ():
         if m.group("dup") not in _DUP_ALLOWED:
             yield "duplicated_word", m.start() + 1, m.end()
-    for needles, rx in _CALQUES:
-        if any(n in text for n in needles):
-            for m in rx.finditer(text):
-                yield "spanish_calque", m.start(), m.end()
+    if any(map(text.__contains__, _CALQUE_NEEDLES)):
+        for needles, rx in _CALQUES:
+            if any(map(text.__contains__, needles)):
+                for m in rx.finditer(text):
+                    yield "spanish_calque", m.start(), m.end()
     for m in _PP_CAND.finditer(text) if gated and not _NATION_TOKENS.isdisjoint(gated) else ():
         head = text[max(0, m.start() - 80) : m.start()]
         pm = _PP_PHRASE.search(head)
