@@ -126,7 +126,15 @@ def _api_context(early):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     try:
-        with temporary_settings(updates={PREFECT_API_URL: api.wait()}):
+        url = api.wait()
+    except RuntimeError as exc:  # fall back to Prefect's own temporary server
+        print(f"note: early start of the temporary Prefect API failed ({exc}); "
+              "Prefect starts its own", file=sys.stderr)
+        api.stop()
+        yield
+        return
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
             try:
                 yield
             finally:  # deliver queued logs and events while the server still listens

@@ -155,3 +155,24 @@ def test_a_drop_of_many_files_runs(prefect_api, tmp_path):
     summary = clean_drop(drop=str(drop), out=str(tmp_path / "out"))
     assert summary["documents"] == 8000 and summary["rejects"] == 0
     assert read(tmp_path / "out").num_rows == 8000
+
+
+def test_cli_falls_back_to_prefects_own_temporary_server(tmp_path):
+    """If the early-started temporary API cannot start, the run still happens on Prefect's own."""
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "prefect-home"))
+    env.pop("PREFECT_API_URL", None)
+    out = tmp_path / "x"
+    code = (
+        "import subprocess, sys\n"
+        "import flows.tempapi as t\n"
+        "def broken(self):\n"
+        "    self.proc = subprocess.Popen([sys.executable, '-c', 'raise SystemExit(3)'])\n"
+        "    self.url = 'http://127.0.0.1:9/api'\n"
+        "t.TemporaryAPI.start = broken\n"
+        "from flows.cli import main\n"
+        f"sys.exit(main(['run', {str(SAMPLE_DROP)!r}, '--out', {str(out)!r}]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "early start of the temporary Prefect API failed" in proc.stderr
+    assert read(out).num_rows == 5
