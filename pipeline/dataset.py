@@ -156,10 +156,21 @@ def sweep_staging(out: Path) -> list[str]:
         lock = base / f"{entry.name}.lock"
         with _flock(lock, blocking=False) as got:
             if got:
+                _restore_interrupted_swap(Path(out), entry)
                 shutil.rmtree(entry, ignore_errors=True)
                 lock.unlink(missing_ok=True)
                 removed.append(entry.name)
     return removed
+
+
+def _restore_interrupted_swap(out: Path, run_dir: Path) -> None:
+    """Where renameat2 is missing, a commit swaps in two renames (live -> <run>/drop=D.old, then
+    staged -> live). A run killed between them leaves the drop without a partition: put the old
+    one back rather than delete it with the dead run's staging."""
+    for old in run_dir.glob("drop=*.old"):
+        live = out / old.name[: -len(".old")]
+        if not live.exists():
+            os.rename(old, live)
 
 
 # ---------------------------------------------------------------- atomic commit

@@ -116,3 +116,17 @@ def test_sweep_removes_dead_runs_staging_only(tmp_path):
         assert dataset.sweep_staging(out) == ["deadbeef"]
         assert st.root.is_dir()
     assert not (out / "_staging" / "deadbeef").exists()
+
+
+def test_sweep_restores_a_partition_left_out_by_an_interrupted_two_rename_swap(tmp_path):
+    """Without renameat2 the swap is two renames; a crash between them must not lose the drop."""
+    out = tmp_path / "out"
+    d = make_drop(tmp_path / "raw" / "d1", 3)
+    run_once(tmp_path, d, out)
+    before = rows(out, "d1")
+    dead = out / "_staging" / "deadrun"
+    dead.mkdir(parents=True)
+    os.rename(dataset.partition_dir(out, "d1"), dead / "drop=d1.old")  # the first rename happened
+    assert rows(out, "d1") == []
+    dataset.sweep_staging(out)
+    assert rows(out, "d1") == before and not dead.exists()
