@@ -177,6 +177,13 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
                 stats.bytes_in += size
                 items = _records_with_retry(path, rel, cfg.text_field, data=data)
             for item in items:
+                if not isinstance(item, Reject):
+                    try:
+                        cleaned = clean_text(item.text, cfg, timer)
+                    except Exception as exc:  # a rule failing on one document must not stop the run
+                        item = Reject(item.source_path, item.source_record, "cleaning_error",
+                                      f"{type(exc).__name__}: {exc} (the record is kept in quarantine "
+                                      "with this reason; please report it)")
                 if isinstance(item, Reject):
                     n_rej += 1
                     stats.rejects += 1
@@ -185,7 +192,6 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
                                     "source_record": item.source_record, "reason": item.reason,
                                     "error": item.error, "run_id": run_id})
                     continue
-                cleaned = clean_text(item.text, cfg, timer)
                 doc_id = builder.add(item, cleaned)
                 stats.observe(item, doc_id, cleaned)
                 n_docs += 1

@@ -152,3 +152,22 @@ def test_transient_io_error_is_retried_then_quarantined(tmp_path, monkeypatch):
     monkeypatch.setattr(shard, "read_file", broken)
     items = list(shard._records_with_retry(tmp_path / "a.txt", "a.txt", "text", sleep=lambda s: None))
     assert len(items) == 1 and items[0].reason == "io_error" and "retries" in items[0].error
+
+
+def test_a_document_that_breaks_a_step_is_quarantined_and_the_shard_goes_on(tmp_path, monkeypatch):
+    import pipeline.shard as shard
+
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    (tmp_path / "b.txt").write_text("BOOM " + ARTICLE)
+    real = shard.clean_text
+
+    def fragile(text, *args):
+        if text.startswith("BOOM"):
+            raise ValueError("a rule choked")
+        return real(text, *args)
+
+    monkeypatch.setattr(shard, "clean_text", fragile)
+    result = clean_shard(str(tmp_path), ["a.txt", "b.txt"], str(tmp_path / "p.parquet"), "r", "d")
+    assert result["rows"] == 1
+    assert [(r["source_path"], r["reason"]) for r in result["rejects"]] == [("b.txt", "cleaning_error")]
+    assert "ValueError: a rule choked" in result["rejects"][0]["error"]
