@@ -81,7 +81,9 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
         files = dataset.discover(drop_dir)
     workers = default_workers() if workers is None else workers
     shards = dataset.make_shards(files, config.shard_bytes, config.max_shards,
-                                 min_shards=max(1, workers) * 2)
+                                 min_shards=max(1, workers) * 2,
+                                 weights=dataset.estimate_work(drop_dir, files),
+                                 workers=max(1, workers))
     logger.info("drop %s: %d files, %.1f MB, %d shards, run %s", drop, len(files),
                 sum(f.size for f in files) / 1e6, len(shards), run_id)
     cfg = config.__dict__.copy()

@@ -49,10 +49,56 @@ def test_shards_are_coarse_and_bounded():
     files = [dataset.SourceFile(f"f{i:05d}.txt", 3000, 0) for i in range(10_000)]
     shards = dataset.make_shards(files, 4 * 1024 * 1024, 64, min_shards=4)
     assert 4 <= len(shards) <= 64
-    assert sorted(p for s in shards for p in s) == [f.path for f in files]
+    assert [p for s in shards for p in s] == [f.path for f in files], "every file once, in order"
     few = dataset.make_shards(files[:5], 4 * 1024 * 1024, 64, min_shards=4)
     assert 4 <= len(few) <= 5 and sum(map(len, few)) == 5
     assert dataset.make_shards([], 100, 10) == []
+    many = [dataset.SourceFile(f"f{i:06d}.txt", 3000, 0) for i in range(100_000)]
+    capped = dataset.make_shards(many, 4 * 1024 * 1024, 16, workers=2)
+    assert len(capped) <= 16 and sum(map(len, capped)) == 100_000
+
+
+def test_shards_shrink_towards_the_end_of_the_drop():
+    """Coarse shards while much work is left, small ones last: no worker waits on a big late shard."""
+    files = [dataset.SourceFile(f"f{i:05d}.txt", 3000, 0) for i in range(20_000)]  # 60 MB
+    cap = 4 * 1024 * 1024
+    shards = dataset.make_shards(files, cap, 64, min_shards=4, workers=2)
+    sizes = [3000 * len(s) for s in shards]
+    assert max(sizes) <= cap and sizes[0] > cap - 3000
+    assert sizes[-1] <= dataset.MIN_SHARD_BYTES, "the last shard is a small one"
+    assert all(b <= a + 3000 for a, b in zip(sizes, sizes[1:])), f"sizes never grow: {sizes}"
+    # the work still to do after the second-to-last shard starts is small against the first shard
+    assert sum(sizes[-2:]) < sizes[0]
+
+
+def test_shards_are_balanced_by_estimated_text_not_file_size(tmp_path):
+    """A .gz file counts what it holds (gzip trailer), a Parquet file its uncompressed size, so a
+    shard of compressed files is not several times the work of a shard of .txt files."""
+    import gzip
+    import json
+
+    import pyarrow as pa
+
+    d = tmp_path / "d"
+    d.mkdir()
+    text = "Shares in the firm rose on Monday after results beat forecasts. " * 40
+    recs = "".join(json.dumps({"text": f"{text} {i}"}) + "\n" for i in range(400))
+    (d / "a.jsonl.gz").write_bytes(gzip.compress(recs.encode()))
+    pq.write_table(pa.table({"text": [f"{text} {i}" for i in range(400)]}), d / "b.parquet")
+    for i in range(50):
+        (d / f"c{i:02d}.txt").write_text(text)
+    files = dataset.discover(d)
+    w = dict(zip((f.path for f in files), dataset.estimate_work(d, files)))
+    assert w["a.jsonl.gz"] == len(recs.encode()) + dataset.FILE_COST_BYTES
+    assert w["a.jsonl.gz"] > 20 * (d / "a.jsonl.gz").stat().st_size
+    assert w["b.parquet"] > 400 * len(text)
+    assert w["c00.txt"] == len(text) + dataset.FILE_COST_BYTES
+    (d / "broken.gz").write_bytes(b"not gzip at all, whatever its name says")
+    (d / "broken.parquet").write_bytes(b"PAR1 not really")
+    files = dataset.discover(d)
+    w = dict(zip((f.path for f in files), dataset.estimate_work(d, files)))
+    for name in ("broken.gz", "broken.parquet"):  # the shard quarantines them with a reason
+        assert w[name] == (d / name).stat().st_size + dataset.FILE_COST_BYTES, name
 
 
 def test_rerun_replaces_the_partition(tmp_path):
