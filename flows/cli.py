@@ -108,9 +108,14 @@ def _start_early(workers: int | None, local_pool: bool):
 
     early = start_if_needed()
     if local_pool:
+        import threading
+
         from .executor import default_workers, prestart
 
-        prestart(workers or default_workers())
+        # In a thread: starting the first worker waits for the fork server to load the library
+        # (~1 s), which would hold up the imports below.
+        threading.Thread(target=prestart, args=(workers or default_workers(),), daemon=True,
+                         name="worker-pool-start").start()
     return early
 
 
