@@ -12,28 +12,24 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipeline import dataset
 from pipeline.config import Config
 from pipeline.report import write_report
-from pipeline.shard import clean_shard
+from pipeline.shard import clean_listed_shard
 
 from flows import reporting
 from flows.executor import default_workers, run_in_pool
 
 
 @task(name="clean-shard", retries=2, retry_delay_seconds=1)
-def clean_shard_task(drop_dir: str, files: list[str], part_path: str, record_path: str,
+def clean_shard_task(drop_dir: str, files_path: str, part_path: str, record_prefix: str,
                      run_id: str, drop: str, config: dict, index: int, n_shards: int,
                      workers: int) -> dict:
     """Clean one shard of files. Locally the work runs in the process pool; on a Dask cluster
     (workers == 0) it runs right here, in the Dask worker.
 
-    The shard's ledger entries and rejects (one per file: large for big drops) go to
-    `record_path` in the run's staging folder; the task returns only the small summary, so that
-    Prefect never carries bulk data in task or flow results."""
-    args = (drop_dir, files, part_path, run_id, drop, config)
-    result = run_in_pool(workers, clean_shard, *args) if workers > 0 else clean_shard(*args)
-    record = Path(record_path)
-    tmp = record.with_name(f".{record.name}.tmp")
-    tmp.write_text(json.dumps({"ledger": result.pop("ledger"), "rejects": result.pop("rejects")}))
-    tmp.replace(record)
+    The shard's file list is a file in the run's staging folder, and its ledger entries and
+    rejects (one per file: large for big drops) go to files beside it: the task's parameters and
+    result stay small, so Prefect never walks, stores or ships bulk data."""
+    args = (drop_dir, files_path, part_path, record_prefix, run_id, drop, config)
+    result = run_in_pool(workers, clean_listed_shard, *args) if workers > 0 else clean_listed_shard(*args)
     s = result["stats"]
     get_run_logger().info(
         "shard %d/%d: %d files, %d documents, %d rejects, %.1f MB in %.2fs",
@@ -47,16 +43,17 @@ def clean_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
                  workers: int) -> list[dict]:
     """Submit one task per shard of the plan and gather their summaries (in shard order).
 
-    The plan (drop folder and file lists) is a JSON file in the run's staging folder rather than a
-    parameter: flow parameters are stored by the API, which caps them at 512 KB."""
+    The plan (drop folder, shard count, where each shard's file list and records are) is a JSON
+    file in the run's staging folder rather than a parameter: flow parameters are stored by the
+    API, which caps them at 512 KB."""
     spec = json.loads(Path(plan).read_text())
-    drop_dir, shards, records = spec["drop_dir"], spec["shards"], Path(spec["records"])
-    tracker = reporting.Progress(len(shards), f"clean-drop {drop}")
+    drop_dir, n, records = spec["drop_dir"], spec["shards"], Path(spec["records"])
+    tracker = reporting.Progress(n, f"clean-drop {drop}")
     futures = [
-        clean_shard_task.submit(drop_dir, files, str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
-                                str(records / f"shard-{i:05d}.json"), run_id, drop, config, i,
-                                len(shards), workers)
-        for i, files in enumerate(shards)
+        clean_shard_task.submit(drop_dir, str(records / f"shard-{i:05d}.files.json"),
+                                str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
+                                str(records / f"shard-{i:05d}"), run_id, drop, config, i, n, workers)
+        for i in range(n)
     ]
     results = []
     for fut in futures:
@@ -92,7 +89,10 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
         staged = staging.drop_dir(drop)
         plan, records = staging.root / "plan.json", staging.root / "shards"
         records.mkdir()
-        plan.write_text(json.dumps({"drop_dir": str(drop_dir), "shards": shards, "records": str(records)}))
+        for i, shard in enumerate(shards):
+            (records / f"shard-{i:05d}.files.json").write_text(json.dumps(shard))
+        plan.write_text(json.dumps({"drop_dir": str(drop_dir), "shards": len(shards),
+                                    "records": str(records)}))
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
@@ -102,16 +102,13 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
             results = clean_shards(str(plan), str(staged), run_id, drop, cfg, workers)
         clean_seconds = time.perf_counter() - started
         phases["shards"] = clean_seconds - phases["plan"]
-        rejects, ledger = [], []
-        for i in range(len(shards)):
-            rec = json.loads((records / f"shard-{i:05d}.json").read_text())
-            rejects += rec["rejects"]
-            ledger += rec["ledger"]
+        ledger, rejects = dataset.read_record_tables(
+            [records / f"shard-{i:05d}" for i in range(len(shards))])
         replaced = {f.path for f in files} if incremental else None
         commit = dataset.commit_drop(out, drop, staged, replaced=replaced, rejects=rejects,
                                      ledger=ledger)
     phases["commit"] = time.perf_counter() - started - clean_seconds
-    summary = reporting.summarize(results, rejects, run_id=run_id, drop=drop, drop_dir=str(drop_dir),
+    summary = reporting.summarize(results, rejects.to_pylist(), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
                                   out=str(out), shards=len(shards), workers=workers,
                                   dask_address=dask_address, incremental=incremental,
                                   seconds=time.perf_counter() - started,

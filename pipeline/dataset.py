@@ -262,8 +262,27 @@ def _keep_rows(table: pa.Table, column: str, drop_values: set[str] | None) -> pa
     return table.filter(mask)
 
 
+def write_record_table(table: pa.Table, path: Path) -> None:
+    """A shard's ledger or rejects table, written whole or not at all."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def read_record_tables(prefixes: list[Path]) -> tuple[pa.Table, pa.Table]:
+    """The ledger and rejects tables of a run's shards (see shard.clean_listed_shard)."""
+    ledger = [pq.read_table(f"{p}.ledger.parquet", schema=LEDGER_SCHEMA) for p in prefixes]
+    rejects = [pq.read_table(f"{p}.rejects.parquet", schema=REJECT_SCHEMA) for p in prefixes]
+    return (pa.concat_tables(ledger) if ledger else LEDGER_SCHEMA.empty_table(),
+            pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table())
+
+
+def _as_table(rows: list[dict] | pa.Table, schema: pa.Schema) -> pa.Table:
+    return rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
+
+
 def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None,
-                rejects: list[dict], ledger: list[dict]) -> dict:
+                rejects: list[dict] | pa.Table, ledger: list[dict] | pa.Table) -> dict:
     """Publish a drop. `staged` holds the part files this run wrote for it.
 
     replaced=None: the run processed the whole drop; the new partition replaces the old one.
@@ -307,11 +326,11 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
         elif has_data:
             os.rename(staged, live)
 
-        processed = {e["path"] for e in ledger}
-        scope = None if replaced is None else processed
+        new_led = _as_table(ledger, LEDGER_SCHEMA)
+        scope = None if replaced is None else set(new_led["path"].to_pylist())
         rej_path = out / "_rejects" / f"drop={drop}" / "rejects.parquet"
         old_rej = pq.read_table(rej_path) if rej_path.exists() else REJECT_SCHEMA.empty_table()
-        new_rej = pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA)
+        new_rej = _as_table(rejects, REJECT_SCHEMA)
         all_rej = pa.concat_tables([_keep_rows(old_rej, "source_path", scope), new_rej])
         if all_rej.num_rows:
             _replace_file(all_rej, rej_path)
@@ -320,7 +339,6 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
 
         led_path = out / "_ledger" / f"drop={drop}" / "ledger.parquet"
         old_led = pq.read_table(led_path) if led_path.exists() else LEDGER_SCHEMA.empty_table()
-        new_led = pa.Table.from_pylist(ledger, schema=LEDGER_SCHEMA)
         _replace_file(pa.concat_tables([_keep_rows(old_led, "path", scope), new_led]), led_path)
     return {"carried_parts": carried, "rewritten_parts": rewritten, "rejects": all_rej.num_rows}
 

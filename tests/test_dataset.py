@@ -176,3 +176,32 @@ def test_sweep_restores_a_partition_left_out_by_an_interrupted_two_rename_swap(t
     assert rows(out, "d1") == []
     dataset.sweep_staging(out)
     assert rows(out, "d1") == before and not dead.exists()
+
+
+def test_listed_shard_keeps_its_records_in_files_beside_the_plan(tmp_path):
+    """What the flow's shard task runs: the file list comes from a file and the ledger and rejects
+    go to files, which the commit reads back as tables."""
+    import json
+
+    from pipeline.shard import clean_listed_shard
+
+    d = make_drop(tmp_path / "raw" / "d1", 3)
+    (d / "empty.txt").write_bytes(b"")
+    files = [f.path for f in dataset.discover(d)]
+    rec = tmp_path / "shards"
+    rec.mkdir()
+    (rec / "shard-00000.files.json").write_text(json.dumps(files))
+    result = clean_listed_shard(str(d), str(rec / "shard-00000.files.json"),
+                                str(tmp_path / "part.parquet"), str(rec / "shard-00000"), "r1", "d1")
+    assert set(result) == {"part", "rows", "stats"} and result["rows"] == 3
+    ledger, rejects = dataset.read_record_tables([rec / "shard-00000"])
+    assert sorted(ledger["path"].to_pylist()) == sorted(files)
+    assert rejects.to_pylist()[0]["source_path"] == "empty.txt"
+    assert rejects.to_pylist()[0]["reason"] == "empty"
+    out = tmp_path / "out"
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    os.replace(tmp_path / "part.parquet", staged / "part.parquet")
+    dataset.commit_drop(out, "d1", staged, replaced=None, rejects=rejects, ledger=ledger)
+    assert sorted(dataset.load_ledger(out, "d1")) == sorted(files)
+    assert len(rows(out, "d1")) == 3
