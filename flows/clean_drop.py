@@ -38,10 +38,11 @@ def clean_shard_task(drop_dir: str, files_path: str, part_path: str, record_pref
     return result
 
 
-@flow(name="clean-shards", task_runner=ThreadPoolTaskRunner(max_workers=8))
-def clean_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
-                 workers: int) -> list[dict]:
-    """Submit one task per shard of the plan and gather their summaries (in shard order).
+def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
+                  workers: int) -> list[dict]:
+    """Submit one task per shard of the plan to the current flow's task runner and gather their
+    summaries (in shard order). Runs inside a flow: clean-drop's own (local worker pool) or the
+    clean-shards subflow (Dask).
 
     The plan (drop folder, shard count, where each shard's file list and records are) is a JSON
     file in the run's staging folder rather than a parameter: flow parameters are stored by the
@@ -60,6 +61,21 @@ def clean_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
         results.append(fut.result())
         tracker.step()
     return results
+
+
+@flow(name="clean-shards")
+def clean_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
+                 workers: int) -> list[dict]:
+    """The shard tasks of a run on a Dask cluster: a subflow, so that it can have its own task
+    runner (DaskTaskRunner, chosen at run time from the dask_address parameter). Local runs submit
+    their shard tasks from clean-drop itself: a subflow costs ~1 s of Prefect bookkeeping (run
+    creation, heartbeat thread, completion)."""
+    return submit_shards(plan, staged, run_id, drop, config, workers)
+
+
+# Shard tasks are threads of the flow's process; each hands its shard to the local worker pool
+# (flows.executor) and waits. More threads than workers keep the pool's queue full.
+SHARD_TASK_RUNNER = ThreadPoolTaskRunner(max_workers=8)
 
 
 def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | None = None,
@@ -99,7 +115,7 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
             runner = clean_shards.with_options(task_runner=DaskTaskRunner(address=dask_address))
             results = runner(str(plan), str(staged), run_id, drop, cfg, 0)
         else:
-            results = clean_shards(str(plan), str(staged), run_id, drop, cfg, workers)
+            results = submit_shards(str(plan), str(staged), run_id, drop, cfg, workers)
         clean_seconds = time.perf_counter() - started
         phases["shards"] = clean_seconds - phases["plan"]
         ledger, rejects = dataset.read_record_tables(
@@ -136,7 +152,7 @@ def config_overrides(text_field: str, max_boilerplate_share: float | None,
     return {k: v for k, v in out.items() if v is not None}
 
 
-@flow(name="clean-drop", log_prints=True)
+@flow(name="clean-drop", log_prints=True, task_runner=SHARD_TASK_RUNNER)
 def clean_drop(drop: str, out: str = "clean", text_field: str = "text", workers: int | None = None,
                dask_address: str | None = None, max_boilerplate_share: float | None = None,
                mt_threshold: float | None = None, shard_mb: float | None = None) -> dict:

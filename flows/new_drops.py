@@ -13,7 +13,7 @@ from prefect import flow, get_run_logger
 from pipeline import dataset
 from pipeline.config import Config
 
-from flows.clean_drop import config_overrides, run_drop
+from flows.clean_drop import SHARD_TASK_RUNNER, config_overrides, run_drop
 
 
 def find_drops(raw_root: Path) -> list[Path]:
@@ -21,7 +21,7 @@ def find_drops(raw_root: Path) -> list[Path]:
                   if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-@flow(name="clean-new-drops", log_prints=True)
+@flow(name="clean-new-drops", log_prints=True, task_runner=SHARD_TASK_RUNNER)
 def clean_new_drops(raw_root: str = "raw", out: str = "clean", text_field: str = "text",
                     workers: int | None = None, max_boilerplate_share: float | None = None,
                     mt_threshold: float | None = None, shard_mb: float | None = None) -> list[dict]:
