@@ -99,13 +99,18 @@ def run_cli(drop: Path, out: Path, env: dict, extra: tuple[str, ...] = ()) -> di
     exe = Path(sys.executable).with_name("corpus-clean")
     cmd = [str(exe), "run", str(drop), "--out", str(out), *extra]
     log = out.parent / f"{out.name}.log"
-    t = time.perf_counter()
+    marks = out.parent / f"{out.name}.timings.json"
+    marks.unlink(missing_ok=True)
+    env = dict(env, CORPUS_CLEAN_TIMINGS=str(marks))
+    t, t_unix = time.perf_counter(), time.time()
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT)
         sampler = TreeSampler(proc.pid)
         sampler.start()
         rc = proc.wait()
     wall = time.perf_counter() - t
+    timings = json.loads(marks.read_text()) if marks.exists() else {}
+    timings.update(bench_spawn=t_unix, process_exit=t_unix + wall)
     peaks = sampler.stop()
     text = log.read_text(errors="replace")
     if rc:
@@ -115,5 +120,39 @@ def run_cli(drop: Path, out: Path, env: dict, extra: tuple[str, ...] = ()) -> di
     # The run summary records each shard's seconds; older summaries only had the log lines.
     shard_seconds = summary.get("shard_seconds") or [float(s) for s in _SHARD_LOG.findall(text)]
     return {"wall": wall, "peaks_kb": peaks, "summary": summary, "shard_seconds": shard_seconds,
-            "log": str(log)}
+            "log": str(log), "timings": timings}
+
+
+# Where the wall time of `corpus-clean run` went, from the CLI's marks ($CORPUS_CLEAN_TIMINGS) and
+# the run summary: (name, whose, seconds). "Prefect" takes everything Prefect does or makes us
+# wait for, and, conservatively, the shard phase beyond work/workers (task orchestration, but
+# also the last shard's tail) and the artifacts/summary step after the report.
+def wall_breakdown(timings: dict, summary: dict, work_seconds: float, workers: int) -> list[tuple]:
+    T = timings
+    if not {"process_start", "prefect_import_start", "flow_called", "flow_returned",
+            "api_stopped", "main_returned"} <= set(T) or "started_unix" not in summary:
+        return []
+    ph = summary.get("phases", {})
+    per_worker = work_seconds / max(1, workers)
+    shards = ph.get("shards", 0.0)
+    steps = sum(ph.get(k, 0.0) for k in ("plan", "shards", "commit", "report"))
+    api_ready = T.get("api_ready", T["flows_imported"])
+    rows = [
+        ("interpreter start, CLI set-up", "ours", T["prefect_import_start"] - T.get("bench_spawn", T["process_start"])),
+        ("import prefect", "Prefect", T["prefect_imported"] - T["prefect_import_start"]),
+        ("import flows and pipeline", "ours", T["flows_imported"] - T["prefect_imported"]),
+        ("wait for the temporary API to boot", "Prefect", max(0.0, api_ready - T["flows_imported"])),
+        ("flow run start (API, engine)", "Prefect", summary["started_unix"] - T["flow_called"]
+         + max(0.0, T["flow_called"] - api_ready)),
+        ("plan: discover and shard", "ours", ph.get("plan", 0.0)),
+        ("shard work / workers", "ours", min(per_worker, shards)),
+        ("shard phase beyond that (task orchestration, tail)", "Prefect", max(0.0, shards - per_worker)),
+        ("commit", "ours", ph.get("commit", 0.0)),
+        ("report", "ours", ph.get("report", 0.0)),
+        ("artifacts, run summary", "Prefect", max(0.0, summary["seconds"] - steps)),
+        ("flow run end (API, engine, heartbeat)", "Prefect", T["flow_returned"] - summary["finished_unix"]),
+        ("log drain, temporary API stop", "Prefect", T["api_stopped"] - T["flow_returned"]),
+        ("output, worker pool shutdown, exit", "ours", T.get("process_exit", T["main_returned"]) - T["api_stopped"]),
+    ]
+    return rows
 

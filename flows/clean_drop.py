@@ -83,7 +83,7 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
              dask_address: str | None = None, run_id: str | None = None) -> dict:
     """Clean (some of) a drop's files and commit them. Must run inside a flow."""
     logger = get_run_logger()
-    started = time.perf_counter()
+    started, started_unix = time.perf_counter(), time.time()
     drop_dir, out = Path(drop_dir).resolve(), Path(out).resolve()
     drop = drop_dir.name
     run_id = run_id or dataset.new_run_id()
@@ -130,12 +130,14 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
                                   seconds=time.perf_counter() - started,
                                   clean_seconds=clean_seconds, commit=commit, config=cfg,
                                   phases=phases,
+                                  started_unix=started_unix,
                                   finished_at=dt.datetime.now(dt.timezone.utc).isoformat())
     dataset.write_run_summary(out, summary)  # first, so the report lists this run
     t = time.perf_counter()
     summary["report"] = str(write_report(out))
     phases["report"] = time.perf_counter() - t
     summary["seconds"] = time.perf_counter() - started
+    summary["finished_unix"] = time.time()
     summary["mb_per_s"] = summary["bytes_in"] / 1e6 / summary["seconds"]
     summary["docs_per_s"] = summary["documents"] / summary["seconds"]
     dataset.write_run_summary(out, summary)

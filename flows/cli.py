@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -101,30 +103,47 @@ def _print_summary(summaries: list[dict], out: str) -> int:
 
 
 def _start_early(workers: int | None, local_pool: bool):
-    """Overlap the one-time startup costs of a run: Prefect's temporary API server (when no API
-    URL is configured) boots, and the worker processes spawn and warm up, while this process
-    imports the flows. Returns (thread, box) for `_api_context`."""
-    from .tempapi import start_if_needed
+    """Overlap the one-time startup costs of a run with this process's imports: Prefect's
+    temporary API server (unless PREFECT_API_URL is set) boots, and the worker processes spawn and
+    warm up. Returns (the TemporaryAPI or None, a function to call once the flows are imported).
 
-    early = start_if_needed()
-    if local_pool:
+    With a temporary API to boot (~4 CPU-s, the longest start-up step), the workers start after
+    the imports instead, so that the server, the imports and the workers' warm-up do not share
+    two cores three ways: the pool is still warm before the flow's first shard."""
+    from .tempapi import start_speculatively
+
+    try:
+        api = start_speculatively()
+    except OSError as exc:  # the flow then starts Prefect's own temporary server
+        print(f"note: could not start the temporary Prefect API early ({exc})", file=sys.stderr)
+        api = None
+    if not local_pool:
+        return api, lambda: None
+
+    def start_pool() -> None:
         import threading
 
         from .executor import default_workers, prestart
 
         # In a thread: starting the first worker waits for the fork server to load the library
-        # (~1 s), which would hold up the imports below.
+        # (~1 s).
         threading.Thread(target=prestart, args=(workers or default_workers(),), daemon=True,
                          name="worker-pool-start").start()
-    return early
+
+    if api is None:  # a running server: nothing boots beside the imports
+        start_pool()
+        return api, lambda: None
+    return api, start_pool
 
 
 @contextlib.contextmanager
-def _api_context(early):
-    """Run the flow against the early-started temporary API, if there is one; stop it after."""
-    thread, box = early
-    thread.join()
-    api = box.get("api")
+def _api_context(api):
+    """Run the flow against the early-started temporary API, if Prefect wants one; stop it after."""
+    from .tempapi import needed
+
+    if api is not None and not needed():  # an API URL from the profile or a settings file
+        api.stop()
+        api = None
     if api is None:
         yield
         return
@@ -132,6 +151,7 @@ def _api_context(early):
 
     try:
         url = api.wait()
+        _mark("api_ready")
     except RuntimeError as exc:  # fall back to Prefect's own temporary server
         print(f"note: early start of the temporary Prefect API failed ({exc}); "
               "Prefect starts its own", file=sys.stderr)
@@ -152,25 +172,76 @@ def _api_context(early):
         api.stop()
 
 
+# Wall-clock marks of a run (unix seconds), written as JSON to $CORPUS_CLEAN_TIMINGS when set:
+# the benchmark splits the CLI's wall time into Prefect's part and ours with them.
+TIMINGS: dict[str, float] = {}
+
+
+def _mark(name: str) -> None:
+    TIMINGS[name] = time.time()
+
+
+def _process_start() -> float | None:
+    """When this process started (Linux: /proc), so interpreter start-up is counted too."""
+    try:
+        with open("/proc/self/stat") as fh:
+            ticks = int(fh.read().rpartition(")")[2].split()[19])
+        with open("/proc/stat") as fh:
+            btime = next(int(line.split()[1]) for line in fh if line.startswith("btime"))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, StopIteration):
+        return None
+
+
+def _write_timings() -> None:
+    path = os.environ.get("CORPUS_CLEAN_TIMINGS")
+    if path:
+        _mark("main_returned")
+        Path(path).write_text(json.dumps(TIMINGS, indent=1))
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    finally:
+        _write_timings()
+
+
+def _main(argv: list[str] | None = None) -> int:
+    TIMINGS.clear()
+    if (start := _process_start()) is not None:
+        TIMINGS["process_start"] = start
+    _mark("main_entered")
     args = build_parser().parse_args(argv)
     # No telemetry from the temporary API server: runs are offline, and its telemetry service
     # only logs a failed DNS lookup (and races the first run for the new SQLite database).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if args.command in ("run", "new"):
-        early = _start_early(args.workers, getattr(args, "dask_address", None) is None)
+        early, after_imports = _start_early(args.workers, getattr(args, "dask_address", None) is None)
+    if args.command in ("run", "new"):
+        _mark("prefect_import_start")
+        import prefect  # noqa: F401  (timed on its own: Prefect's share of start-up)
+
+        _mark("prefect_imported")
     if args.command == "run":
         from .clean_drop import clean_drop
 
+        _mark("flows_imported")
+        after_imports()
         with _api_context(early):
+            _mark("flow_called")
             state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,
                                return_state=True, **_overrides(args))
+            _mark("flow_returned")
+        _mark("api_stopped")
         if not state.is_completed():
             print(f"run failed: {state.message}", file=sys.stderr)
             return 1
         return _print_summary([state.result()], args.out)
     if args.command == "new":
         from .new_drops import clean_new_drops
+
+        after_imports()
 
         with _api_context(early):
             state = clean_new_drops(raw_root=args.raw_root, out=args.out, return_state=True,

@@ -15,7 +15,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -106,23 +105,23 @@ def prefect_server(home: Path, timeout: float = 120.0):
                 proc.kill()
 
 
-def start_if_needed() -> tuple[threading.Thread, dict]:
-    """In a thread: if Prefect has no API URL configured (environment or profile) and allows
-    ephemeral mode, start a TemporaryAPI. Join the thread, then look for box['api']."""
-    box: dict = {}
+def start_speculatively() -> TemporaryAPI | None:
+    """Start a TemporaryAPI at once unless PREFECT_API_URL is in the environment.
 
-    def run() -> None:
-        try:
-            from prefect.settings import get_current_settings
+    Whether Prefect really wants one (no API URL in the profile, prefect.toml, .env...; ephemeral
+    mode allowed) is only known once its settings are loaded, which imports Prefect (~1 s): the
+    server's boot, the longest step of a run's start, begins before that, and `needed()` decides
+    after. A server that turns out not to be needed is stopped at once."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    api = TemporaryAPI()
+    api.start()
+    return api
 
-            settings = get_current_settings()
-            if settings.api.url is None and settings.server.ephemeral.enabled:
-                api = TemporaryAPI()
-                api.start()
-                box["api"] = api
-        except Exception as exc:  # the flow then starts Prefect's own temporary server
-            box["error"] = exc
 
-    thread = threading.Thread(target=run, name="prefect-api-start", daemon=True)
-    thread.start()
-    return thread, box
+def needed() -> bool:
+    """Prefect has no API URL configured and allows its ephemeral mode."""
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    return settings.api.url is None and settings.server.ephemeral.enabled

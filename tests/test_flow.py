@@ -142,6 +142,38 @@ def test_cli_runs_on_the_embedded_default_api(tmp_path):
     assert bad.returncode != 0 and "drop folder not found" in bad.stderr + bad.stdout
 
 
+def test_cli_uses_the_server_of_the_active_profile(prefect_server, tmp_path):
+    """PREFECT_API_URL set in the profile, not the environment: the temporary API the CLI starts
+    speculatively is stopped, and the flow run is recorded by the profile's server."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    (home / "profiles.toml").write_text(
+        f'active = "site"\n\n[profiles.site]\nPREFECT_API_URL = "{prefect_server}"\n')
+    env = dict(os.environ, PREFECT_HOME=str(home))
+    env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_PROFILE", None)
+    out = tmp_path / "x"
+    cli = str(Path(sys.executable).with_name("corpus-clean"))
+    proc = subprocess.run([cli, "run", str(SAMPLE_DROP), "--out", str(out)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert read(out).num_rows == 5
+
+    async def runs():
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
+            async with get_client() as client:
+                return await client.read_flow_runs()
+
+    ours = [r for r in asyncio.run(runs()) if r.parameters.get("out") == str(out)]
+    assert len(ours) == 1 and ours[0].state.is_completed(), "the flow run is on the profile's server"
+
+
 def test_a_drop_of_many_files_runs(prefect_api, tmp_path):
     """The shard plan of a large drop exceeds what the API accepts as flow parameters (512 KB)."""
     from flows.clean_drop import clean_drop
