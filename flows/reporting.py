@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from prefect.artifacts import (create_markdown_artifact, create_progress_artifact,
                                create_table_artifact, update_progress_artifact)
@@ -15,13 +16,20 @@ def _key(text: str) -> str:
 
 
 class Progress:
-    def __init__(self, total: int, description: str):
-        self.total, self.done = max(total, 1), 0
+    """A progress artifact: updated at most every `every` seconds, and at 100%. Each update is an
+    API call that the server handles while the workers want the same cores."""
+
+    def __init__(self, total: int, description: str, every: float = 2.0):
+        self.total, self.done, self.every = max(total, 1), 0, every
         self.id = create_progress_artifact(progress=0.0, description=description)
+        self.last = time.monotonic()
 
     def step(self) -> None:
         self.done += 1
-        update_progress_artifact(self.id, progress=100.0 * self.done / self.total)
+        now = time.monotonic()
+        if self.done >= self.total or now - self.last >= self.every:
+            update_progress_artifact(self.id, progress=100.0 * self.done / self.total)
+            self.last = now
 
 
 def publish(summary: dict) -> None:

@@ -208,3 +208,33 @@ def test_cli_falls_back_to_prefects_own_temporary_server(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "early start of the temporary Prefect API failed" in proc.stderr
     assert read(out).num_rows == 5
+
+
+def test_progress_artifact_is_throttled_but_always_ends_at_100(prefect_api):
+    """Shards finishing close together make one API call, not one each; the last step always lands."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterId
+
+    from flows.reporting import Progress
+
+    def progress(artifact_id):
+        with get_client(sync_client=True) as client:
+            [a] = client.read_artifacts(artifact_filter=ArtifactFilter(id=ArtifactFilterId(any_=[artifact_id])))
+            return a.data
+
+    @flow
+    def steps() -> list:
+        seen = []
+        p = Progress(4, "test drop", every=3600)
+        for _ in range(3):
+            p.step()
+        seen.append(progress(p.id))  # within `every` seconds no update is sent
+        p.step()
+        seen.append(progress(p.id))
+        q = Progress(4, "test drop", every=0)
+        q.step()
+        seen.append(progress(q.id))
+        return seen
+
+    assert steps() == [0.0, 100.0, 25.0]
