@@ -32,6 +32,21 @@ def run_child(module: str, *args: str) -> tuple[float, dict]:
     return wall, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def run_children_at_once(module: str, arg_lists: list[tuple[str, ...]]) -> float:
+    """Several `python -m module args...` started together; wall seconds until the last exits.
+    Two (b) processes at once measure what two cores give two independent copies of the work:
+    the ceiling of any parallel design on this machine, orchestration aside."""
+    t = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for args in arg_lists]
+    errors = [(p.args, p.communicate()[1]) for p in procs]
+    wall = time.perf_counter() - t
+    for p, (args, err) in zip(procs, errors):
+        if p.returncode:
+            raise RuntimeError(f"{args} failed ({p.returncode}):\n{err[-3000:]}")
+    return wall
+
+
 def _hwm_kb(pid: int) -> int | None:
     try:
         with open(f"/proc/{pid}/status") as fh:

@@ -147,7 +147,7 @@ def _api_context(api):
     if api is None:
         yield
         return
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     try:
         url = api.wait()
@@ -159,7 +159,10 @@ def _api_context(api):
         yield
         return
     try:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        # No flow-run heartbeats to a server that lives and dies with this process: they exist
+        # so that a long-lived server can tell a crashed run, and the engine waits up to 1 s for
+        # the heartbeat thread at the end of every flow run.
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             try:
                 yield
             finally:  # deliver queued logs and events while the server still listens
