@@ -203,6 +203,44 @@ def _write_timings() -> None:
         Path(path).write_text(json.dumps(TIMINGS, indent=1))
 
 
+def _run_flow(args, early, after_imports) -> int:
+    """`run` and `new`: import the flows, then run one against the API."""
+    _mark("prefect_import_start")
+    import prefect  # noqa: F401  (timed on its own: Prefect's share of start-up)
+
+    _mark("prefect_imported")
+    if args.command == "run":
+        from .clean_drop import clean_drop
+
+        _mark("flows_imported")
+        after_imports()
+        with _api_context(early):
+            _mark("flow_called")
+            state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,
+                               return_state=True, **_overrides(args))
+            _mark("flow_returned")
+        _mark("api_stopped")
+        if not state.is_completed():
+            print(f"run failed: {state.message}", file=sys.stderr)
+            return 1
+        return _print_summary([state.result()], args.out)
+    from .new_drops import clean_new_drops
+
+    _mark("flows_imported")
+    after_imports()
+    with _api_context(early):
+        state = clean_new_drops(raw_root=args.raw_root, out=args.out, return_state=True,
+                                **_overrides(args))
+    if not state.is_completed():
+        print(f"run failed: {state.message}", file=sys.stderr)
+        return 1
+    summaries = state.result()
+    if not summaries:
+        print("nothing new: every file is in the ledger and unchanged")
+        return 0
+    return _print_summary(summaries, args.out)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -221,42 +259,11 @@ def _main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if args.command in ("run", "new"):
         early, after_imports = _start_early(args.workers, getattr(args, "dask_address", None) is None)
-    if args.command in ("run", "new"):
-        _mark("prefect_import_start")
-        import prefect  # noqa: F401  (timed on its own: Prefect's share of start-up)
-
-        _mark("prefect_imported")
-    if args.command == "run":
-        from .clean_drop import clean_drop
-
-        _mark("flows_imported")
-        after_imports()
-        with _api_context(early):
-            _mark("flow_called")
-            state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,
-                               return_state=True, **_overrides(args))
-            _mark("flow_returned")
-        _mark("api_stopped")
-        if not state.is_completed():
-            print(f"run failed: {state.message}", file=sys.stderr)
-            return 1
-        return _print_summary([state.result()], args.out)
-    if args.command == "new":
-        from .new_drops import clean_new_drops
-
-        after_imports()
-
-        with _api_context(early):
-            state = clean_new_drops(raw_root=args.raw_root, out=args.out, return_state=True,
-                                    **_overrides(args))
-        if not state.is_completed():
-            print(f"run failed: {state.message}", file=sys.stderr)
-            return 1
-        summaries = state.result()
-        if not summaries:
-            print("nothing new: every file is in the ledger and unchanged")
-            return 0
-        return _print_summary(summaries, args.out)
+        try:
+            return _run_flow(args, early, after_imports)
+        finally:  # whatever failed, a temporary API started above does not outlive the CLI
+            if early is not None:
+                early.stop()
     if args.command == "serve":
         from .serve import serve
 
