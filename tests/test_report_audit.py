@@ -47,6 +47,8 @@ def test_html_report_is_self_contained_with_plots(out):
     for title in ("Languages", "Repairs by rule", "Boilerplate lines removed by rule", "MT score distribution"):
         assert title in html
     assert "embedded_tweet" in html and "entity_comma_quot" in html
+    drops = html[html.index("Documents by drop"):]
+    assert "sample-2020-01-09" in drops[:2000], "documents are counted by the drop of their partition"
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", html), "no external resources"
 
 
