@@ -12,7 +12,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from .__main__ import JSONL_SHARE, REPO, build, warm_page_cache
+from .__main__ import JSONL_SHARE, REPO, build, warm
 from .measure import run_child, run_children_at_once
 
 
@@ -29,9 +29,9 @@ def main(argv=None) -> int:
     work = Path(args.workdir)
     ceilings = []
     for i in range(args.repeat):
-        warm_page_cache(drop)
+        warm(drop)
         alone, _ = run_child("bench.single", str(drop), str(work / "ceiling-alone.parquet"))
-        warm_page_cache(drop)
+        warm(drop)
         pair = run_children_at_once("bench.single", [(str(drop), str(work / f"ceiling-{k}.parquet"))
                                                      for k in (1, 2)])
         ceilings.append(2 * alone / pair)
