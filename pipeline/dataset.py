@@ -246,7 +246,8 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
-def _replace_file(table: pa.Table, dest: Path) -> None:
+def replace_file(table: pa.Table, dest: Path) -> None:
+    """Write `table` to `dest` as Parquet, whole or not at all (ledgers, rejects, shard records)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
     pq.write_table(table, tmp, compression="zstd")
@@ -260,13 +261,6 @@ def _keep_rows(table: pa.Table, column: str, drop_values: set[str] | None) -> pa
         return table
     mask = pc.invert(pc.is_in(table[column], value_set=pa.array(sorted(drop_values), pa.string())))
     return table.filter(mask)
-
-
-def write_record_table(table: pa.Table, path: Path) -> None:
-    """A shard's ledger or rejects table, written whole or not at all."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
 
 
 def read_record_tables(prefixes: list[Path]) -> tuple[pa.Table, pa.Table]:
@@ -333,13 +327,13 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
         new_rej = _as_table(rejects, REJECT_SCHEMA)
         all_rej = pa.concat_tables([_keep_rows(old_rej, "source_path", scope), new_rej])
         if all_rej.num_rows:
-            _replace_file(all_rej, rej_path)
+            replace_file(all_rej, rej_path)
         elif rej_path.exists():
             rej_path.unlink()
 
         led_path = out / "_ledger" / f"drop={drop}" / "ledger.parquet"
         old_led = pq.read_table(led_path) if led_path.exists() else LEDGER_SCHEMA.empty_table()
-        _replace_file(pa.concat_tables([_keep_rows(old_led, "path", scope), new_led]), led_path)
+        replace_file(pa.concat_tables([_keep_rows(old_led, "path", scope), new_led]), led_path)
     return {"carried_parts": carried, "rewritten_parts": rewritten, "rejects": all_rej.num_rows}
 
 

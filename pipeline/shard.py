@@ -230,12 +230,12 @@ def clean_listed_shard(drop_dir: str, files_path: str, part_path: str, record_pr
     (`<prefix>.ledger.parquet`, `<prefix>.rejects.parquet`), so neither travels through task
     parameters, results or process pipes (84k paths cost the flow process seconds there).
     Returns {"part", "rows", "stats"}."""
-    from .dataset import LEDGER_SCHEMA, write_record_table
+    from .dataset import LEDGER_SCHEMA, replace_file
 
     files = json.loads(Path(files_path).read_text())
     result = clean_shard(drop_dir, files, part_path, run_id, drop, config)
-    write_record_table(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA),
+    replace_file(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA),
                        Path(f"{record_prefix}.ledger.parquet"))
-    write_record_table(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA),
+    replace_file(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA),
                        Path(f"{record_prefix}.rejects.parquet"))
     return result
