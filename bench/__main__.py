@@ -201,6 +201,8 @@ def main_throughput(args) -> dict:
           f"share of flow seconds {c['prefect_share']:.1%}; of wall {1 - c['work_seconds'] / c['workers'] / c['wall']:.1%}")
     print(f"(c) {_phases(c)}")
     print(_breakdown(c))
+    print("(c) CPU-seconds by process: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(c["cpu_s"].items()))
+          + " (the worker pool includes its fork server)")
     print(f"(c) peak RSS by process: flow {pk.get('flow', 0) / 1024:.0f} MB, worker max "
           f"{pk.get('worker', 0) / 1024:.0f} MB, Prefect temporary server {pk.get('prefect-server', 0) / 1024:.0f} MB")
     steps = res["b"]["step_seconds"]

@@ -73,12 +73,13 @@ def _role(proc: psutil.Process, root: int) -> str:
 
 
 class TreeSampler(threading.Thread):
-    """Peak RSS (VmHWM) per process of a process tree, until stop()."""
+    """Peak RSS (VmHWM) and CPU-seconds (last seen) per process of a process tree, until stop()."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid = pid
         self.peaks: dict[int, tuple[str, int]] = {}
+        self.cpu: dict[int, float] = {}
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -97,6 +98,11 @@ class TreeSampler(threading.Thread):
                     continue
                 role = self.peaks[p.pid][0] if p.pid in self.peaks else _role(p, self.pid)
                 self.peaks[p.pid] = (role, max(kb, self.peaks.get(p.pid, ("", 0))[1]))
+                try:
+                    t = p.cpu_times()
+                    self.cpu[p.pid] = t.user + t.system
+                except psutil.Error:
+                    pass
             self._halt.wait(SAMPLE_SECONDS)
 
     def stop(self) -> dict[str, int]:
@@ -106,6 +112,15 @@ class TreeSampler(threading.Thread):
         for role, kb in self.peaks.values():
             by_role[role] = max(by_role.get(role, 0), kb)
         return by_role
+
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU-seconds per role, as last sampled (up to SAMPLE_SECONDS short per process). The
+        worker role includes the pool's fork server (its library preload, ~1 s)."""
+        out: dict[str, float] = {}
+        for pid, sec in self.cpu.items():
+            role = self.peaks[pid][0]
+            out[role] = out.get(role, 0.0) + sec
+        return out
 
 
 def run_cli(drop: Path, out: Path, env: dict, extra: tuple[str, ...] = ()) -> dict:
@@ -134,7 +149,8 @@ def run_cli(drop: Path, out: Path, env: dict, extra: tuple[str, ...] = ()) -> di
     summary = json.loads(runs[-1].read_text())
     # The run summary records each shard's seconds; older summaries only had the log lines.
     shard_seconds = summary.get("shard_seconds") or [float(s) for s in _SHARD_LOG.findall(text)]
-    return {"wall": wall, "peaks_kb": peaks, "summary": summary, "shard_seconds": shard_seconds,
+    return {"wall": wall, "peaks_kb": peaks, "cpu_s": sampler.cpu_by_role(), "summary": summary,
+            "shard_seconds": shard_seconds,
             "log": str(log), "timings": timings}
 
 
