@@ -85,13 +85,26 @@ def warm_code() -> None:
                     "prefect.server.api.server"], check=True, capture_output=True, cwd=REPO)
 
 
-def warm(drop: Path) -> None:
-    warm_page_cache(drop)
+def evict_page_cache(drop: Path) -> None:
+    """Drop the drop's files from the page cache (posix_fadvise DONTNEED), so that a variant reads
+    them from disk, as a new drop is read: `--page-cache cold`."""
+    for f in drop.rglob("*"):
+        if f.is_file():
+            fd = os.open(f, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def warm(drop: Path, cold: bool = False) -> None:
+    """Before a variant: the drop in the page cache (default) or out of it (cold); code warm."""
+    (evict_page_cache if cold else warm_page_cache)(drop)
     warm_code()
 
 
 def run_c(args, drop: Path, tag: str) -> dict:
-    warm(drop)
+    warm(drop, args.page_cache == "cold")
     out = Path(args.workdir) / f"clean-{tag}"
     shutil.rmtree(out, ignore_errors=True)
     extra = ("--workers", str(args.workers)) if args.workers else ()
@@ -151,7 +164,9 @@ def main_throughput(args) -> dict:
     drop, m = build(args, args.size_mb)
     mb, docs = m["text_bytes"] / 1e6, m["documents"]
     work = Path(args.workdir)
-    res: dict = {"size_mb": args.size_mb, "seed": args.seed, "text_mb": mb, "documents": docs}
+    res: dict = {"size_mb": args.size_mb, "seed": args.seed, "text_mb": mb, "documents": docs,
+                 "page_cache": args.page_cache}
+    cold = args.page_cache == "cold"
     if not args.skip_naive:
         # (a) runs at ~0.5 MB/s: on a big corpus it may run on a smaller one built the same way
         # (same source, seed, damage rates); its MB/s is what the ratios use.
@@ -160,11 +175,11 @@ def main_throughput(args) -> dict:
             a_drop, am = build(args, args.naive_size_mb)
             a_mb = am["text_bytes"] / 1e6
         print(f"(a) naive baseline on {a_mb:.0f} MB ...", flush=True)
-        warm(a_drop)
+        warm(a_drop, cold)
         wall, out = run_child("bench.naive", str(a_drop), str(work / "naive.parquet"))
         res["a"] = {"wall": wall, "text_mb": a_mb, **out}
     print("(b) core, one process ...", flush=True)
-    warm(drop)
+    warm(drop, cold)
     wall, out = run_child("bench.single", str(drop), str(work / "single.parquet"))
     res["b"] = {"wall": wall, **out}
     print("(c) corpus-clean run ...", flush=True)
@@ -173,12 +188,12 @@ def main_throughput(args) -> dict:
     # This VM's speed drifts by up to ~10% over minutes: (b) runs again after (c), and the ratio
     # uses the mean of the two, so that drift between (b) and (c) does not decide it.
     print("(b) again, after (c) ...", flush=True)
-    warm(drop)
+    warm(drop, cold)
     res["b_after"] = {"wall": run_child("bench.single", str(drop), str(work / "single-2.parquet"))[0]}
     b_wall = (res["b"]["wall"] + res["b_after"]["wall"]) / 2
     if not args.skip_ceiling:
         print("two (b) processes at once (this machine's ceiling for two workers) ...", flush=True)
-        warm(drop)
+        warm(drop, cold)
         pair = run_children_at_once("bench.single", [(str(drop), str(work / f"pair-{i}.parquet"))
                                                      for i in (1, 2)])
         res["pair"] = {"wall": pair, "ceiling": 2 * b_wall / pair}
@@ -186,7 +201,8 @@ def main_throughput(args) -> dict:
     base = res["a"]["text_mb"] / res["a"]["wall"] if "a" in res else None
     from pipeline.core import rules_version
 
-    print(f"\ncorpus: {docs} documents, {mb:.1f} MB of text, seed {args.seed}; rules {rules_version()}")
+    print(f"\ncorpus: {docs} documents, {mb:.1f} MB of text, seed {args.seed}; rules {rules_version()}; "
+          f"page cache {args.page_cache}")
     print(f"{'variant':<34} {'seconds':>8} {'MB/s':>8} {'docs/s':>9} {'RSS MB':>9} {'vs (a)':>7}")
     if "a" in res:
         a_docs = res["a"].get("documents", docs)
@@ -305,6 +321,9 @@ def parse_args(argv=None):
     p.add_argument("--naive-size-mb", type=float, default=None,
                    help="run (a) on a corpus of this size built the same way (default: the same corpus); "
                         "(a) takes ~35 min per GB")
+    p.add_argument("--page-cache", choices=("warm", "cold"), default="warm",
+                   help="before each variant, read the drop into the page cache (warm, default: "
+                        "repeatable) or evict it (cold: read from disk, as a new drop is)")
     p.add_argument("--skip-check", action="store_true", help="do not compare fast and reference paths")
     p.add_argument("--skip-ceiling", action="store_true",
                    help="do not time two (b) processes at once (the machine's two-worker ceiling)")
@@ -333,6 +352,7 @@ def main(argv=None) -> int:
         res = main_rss(args) if args.rss_scaling else main_throughput(args)
     res["prefect_api"] = args.api_url or os.environ.get("PREFECT_API_URL") or "ephemeral"
     name = "results-rss" if args.rss_scaling else f"results-{args.size_mb:g}mb-seed{args.seed}"
+    name += "-cold" if args.page_cache == "cold" and not args.rss_scaling else ""
     name += "-server.json" if args.prefect_server else ".json"
     (Path(args.workdir) / name).write_text(json.dumps(res, indent=1, default=str))
     return 0 if all(res["checks"].values()) else 1

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from . import __version__
 from .config import Config
 from .core import BatchBuilder, StepTimer, clean_text, rules_version
+from .readahead import Readahead
 from .readers import RawRecord, Reject, file_format, read_file
 from .schema import DOC_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
 
@@ -158,8 +159,10 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
         writer.write_batch(batch, row_group_size=cfg.batch_rows)
         rows += batch.num_rows
 
+    ahead = Readahead(root, files)
     try:
-        for rel in files:
+        for i, rel in enumerate(files):
+            ahead.before(i)
             path = root / rel
             stats.files += 1
             n_docs = n_rej = 0
