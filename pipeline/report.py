@@ -68,11 +68,20 @@ def _bar_chart(title: str, items: list[tuple[str, float]], unit: str = "") -> st
             + "".join(rows) + "</svg>")
 
 
-def _histogram(title: str, values: list[float], bins: int, lo: float, hi: float, fmt: str) -> str:
+def _histogram(title: str, values, bins: int, lo: float, hi: float, fmt: str) -> str:
+    """Bar chart of an Arrow column's values in `bins` equal bins over [lo, hi] (values outside
+    are clamped to it). Binned in Arrow: a Python loop took ~1 s over a 1 GB drop's 467k rows."""
     counts = [0] * bins
-    for v in values:
-        k = int((min(max(v, lo), hi) - lo) / (hi - lo) * bins) if hi > lo else 0
-        counts[min(k, bins - 1)] += 1
+    x = pc.cast(pc.drop_null(values), pa.float64())
+    if len(x):
+        if hi > lo:
+            x = pc.min_element_wise(pc.max_element_wise(x, lo), hi)
+            k = pc.floor(pc.multiply(pc.divide(pc.subtract(x, lo), hi - lo), bins))
+            k = pc.cast(pc.min_element_wise(k, bins - 1), pa.int64())
+        else:
+            k = pa.array([0] * len(x), pa.int64())
+        for r in pc.value_counts(k).to_pylist():
+            counts[r["values"]] += r["counts"]
     step = (hi - lo) / bins
     items = [(f"{fmt.format(lo + i * step)}–{fmt.format(lo + (i + 1) * step)}", c) for i, c in enumerate(counts)]
     return _bar_chart(title, items)
@@ -113,13 +122,14 @@ def render(out: Path) -> str:
         flags = _rule_counts(table["mt_flags"])
         suspects = int(pc.sum(table["mt_suspect"]).as_py() or 0)
         heavy = int(pc.sum(table["boilerplate_heavy"]).as_py() or 0)
-        words = table["n_words"].to_pylist()
+        words = table["n_words"]
+        max_words = pc.max(words).as_py() or 0
         summary = [
             {"measure": "documents", "value": f"{n:,}"}, {"measure": "drops", "value": len(drops)},
             {"measure": "MT suspects", "value": f"{suspects:,} ({100 * suspects / n:.1f}%)"},
             {"measure": "boilerplate-heavy documents", "value": heavy},
             {"measure": "rejected inputs", "value": len(rejects)},
-            {"measure": "words (clean)", "value": f"{sum(words):,}"},
+            {"measure": "words (clean)", "value": f"{pc.sum(words).as_py() or 0:,}"},
         ]
         sections += [
             "<h2>Summary</h2>" + _table(summary, ["measure", "value"]),
@@ -129,8 +139,8 @@ def render(out: Path) -> str:
             _bar_chart("Repairs by rule", repairs.most_common(25)),
             _bar_chart("Boilerplate lines removed by rule", boiler.most_common(25)),
             _bar_chart("MT flags by rule", flags.most_common(25)),
-            _histogram("MT score distribution (documents)", table["mt_score"].to_pylist(), 10, 0.0, 1.0, "{:.1f}"),
-            _histogram("Words per document (clean)", words, 12, 0, max(12, max(words) if words else 12), "{:.0f}"),
+            _histogram("MT score distribution (documents)", table["mt_score"], 10, 0.0, 1.0, "{:.1f}"),
+            _histogram("Words per document (clean)", words, 12, 0, max(12, max_words), "{:.0f}"),
         ]
         top = table.filter(pc.greater(table["mt_score"], 0)).sort_by([("mt_score", "descending")]).slice(0, 20)
         top = top.append_column("n_flags", pc.list_value_length(top["mt_flags"]))

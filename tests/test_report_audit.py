@@ -52,6 +52,26 @@ def test_html_report_is_self_contained_with_plots(out):
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", html), "no external resources"
 
 
+
+def _bars(svg: str) -> list[tuple[str, int]]:
+    labels = re.findall(r'text-anchor="end">([^<]*)</text>', svg)
+    values = re.findall(r'height="18" fill="#3b6ea8"/><text x="[^"]*" y="[^"]*">([^<]*)</text>', svg)
+    return list(zip(labels, (int(v.replace(",", "")) for v in values)))
+
+
+def test_histogram_bins_clamp_and_skip_nulls():
+    import pyarrow as pa
+    from pipeline.report import _histogram
+
+    scores = pa.array([0.0, 0.05, -0.2, 0.1, 0.95, 1.0, 1.5, None], pa.float64())
+    bars = _bars(_histogram("MT score", scores, 10, 0.0, 1.0, "{:.1f}"))
+    assert [label for label, _ in bars][:2] == ["0.0–0.1", "0.1–0.2"]
+    # below lo counts in the first bin, hi and above in the last; nulls are not counted
+    assert [n for _, n in bars] == [3, 1, 0, 0, 0, 0, 0, 0, 0, 3]
+    words = pa.array([0, 5, 11, 12, 400], pa.int64())
+    assert [n for _, n in _bars(_histogram("words", words, 12, 0, 12, "{:.0f}"))] == [1, 0, 0, 0, 0, 1] + [0] * 5 + [3]
+    assert sum(n for _, n in _bars(_histogram("empty", pa.array([], pa.float64()), 4, 0.0, 1.0, "{:.1f}"))) == 0
+
 def test_show_marks_removed_lines_flags_and_repairs(out):
     import pyarrow.dataset as ds
 
