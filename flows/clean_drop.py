@@ -14,7 +14,7 @@ from pipeline.config import Config
 from pipeline.report import write_report
 from pipeline.shard import clean_listed_shard
 
-from flows import reporting
+from flows import prelisting, reporting
 from flows.executor import default_workers, run_in_pool
 
 
@@ -91,7 +91,12 @@ def run_drop(drop_dir: Path, out: Path, *, files: list[dataset.SourceFile] | Non
     if swept:
         logger.info("removed staging left by %d interrupted run(s)", len(swept))
     if files is None:
-        files = dataset.discover(drop_dir)
+        # The CLI lists the drop while Prefect's temporary API boots (flows.prelisting).
+        files = prelisting.take(drop_dir)
+        if files is not None:
+            logger.info("drop listed while the Prefect API started (%d files)", len(files))
+        else:
+            files = dataset.discover(drop_dir)
     workers = default_workers() if workers is None else workers
     shards = dataset.make_shards(files, config.shard_bytes, config.max_shards,
                                  min_shards=max(1, workers) * 2,

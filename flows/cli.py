@@ -214,6 +214,10 @@ def _run_flow(args, early, after_imports) -> int:
 
         _mark("flows_imported")
         after_imports()
+        if early is not None:  # list the drop while the temporary API boots
+            from . import prelisting
+
+            prelisting.start(args.drop)
         with _api_context(early):
             _mark("flow_called")
             state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,

@@ -136,6 +136,7 @@ def test_cli_runs_on_the_embedded_default_api(tmp_path):
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "5 files, 5 documents, 0 rejects" in proc.stdout
+    assert "drop listed while the Prefect API started (5 files)" in proc.stdout + proc.stderr
     assert read(out).num_rows == 5
     bad = subprocess.run([cli, "run", str(tmp_path / "no-such-drop"), "--out", str(out)],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
