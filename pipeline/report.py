@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+
+from .dataset import read_parquet
 
 COLUMNS = ["doc_id", "source_path", "lang", "mt_score", "mt_suspect", "n_words", "repairs",
            "boilerplate", "mt_flags", "boilerplate_heavy"]
@@ -36,10 +37,9 @@ def load(out: Path):
     parts = sorted(Path(out).glob("drop=*/*.parquet"))
     if not parts:
         return None
-    # File by file rather than pyarrow.dataset, which imports pandas (0.25 s of every run's start).
     tables = []
-    for p in parts:
-        t = pq.ParquetFile(p).read(columns=COLUMNS)
+    for p in parts:  # file by file (read_parquet), not pyarrow.dataset
+        t = read_parquet(p, columns=COLUMNS)
         drop = p.parent.name.partition("=")[2]
         tables.append(t.append_column("drop", pa.array([drop] * t.num_rows, pa.string())))
     return pa.concat_tables(tables)
@@ -108,7 +108,7 @@ def render(out: Path) -> str:
     runs.sort(key=lambda r: r.get("finished_at", ""))
     rejects = []
     for p in sorted((out / "_rejects").glob("drop=*/*.parquet")):
-        rejects.extend(pq.read_table(p).to_pylist())
+        rejects.extend(read_parquet(p).to_pylist())
     sections = []
     if table is None or table.num_rows == 0:
         sections.append("<p>No data yet.</p>")
