@@ -73,15 +73,13 @@ def _histogram(title: str, values, bins: int, lo: float, hi: float, fmt: str) ->
     are clamped to it). Binned in Arrow: a Python loop took ~1 s over a 1 GB drop's 467k rows."""
     counts = [0] * bins
     x = pc.cast(pc.drop_null(values), pa.float64())
-    if len(x):
-        if hi > lo:
-            x = pc.min_element_wise(pc.max_element_wise(x, lo), hi)
-            k = pc.floor(pc.multiply(pc.divide(pc.subtract(x, lo), hi - lo), bins))
-            k = pc.cast(pc.min_element_wise(k, bins - 1), pa.int64())
-        else:
-            k = pa.array([0] * len(x), pa.int64())
-        for r in pc.value_counts(k).to_pylist():
+    if len(x) and hi > lo:
+        x = pc.min_element_wise(pc.max_element_wise(x, lo), hi)
+        k = pc.floor(pc.multiply(pc.divide(pc.subtract(x, lo), hi - lo), bins))
+        for r in pc.value_counts(pc.cast(pc.min_element_wise(k, bins - 1), pa.int64())).to_pylist():
             counts[r["values"]] += r["counts"]
+    else:  # an empty range: every value in the first bin
+        counts[0] = len(x)
     step = (hi - lo) / bins
     items = [(f"{fmt.format(lo + i * step)}–{fmt.format(lo + (i + 1) * step)}", c) for i, c in enumerate(counts)]
     return _bar_chart(title, items)
