@@ -126,8 +126,8 @@ class TreeSampler(threading.Thread):
 def run_cli(drop: Path, out: Path, env: dict, extra: tuple[str, ...] = ()) -> dict:
     """`corpus-clean run DROP --out OUT` as users run it; wall time, peak RSS by role, the run
     summary from OUT/_runs/, and the per-shard seconds its log lines report."""
-    exe = Path(sys.executable).with_name("corpus-clean")
-    cmd = [str(exe), "run", str(drop), "--out", str(out), *extra]
+    # `corpus-clean run` through bench.timed_cli, which records when each start-up step ended
+    cmd = [sys.executable, "-m", "bench.timed_cli", "run", str(drop), "--out", str(out), *extra]
     log = out.parent / f"{out.name}.log"
     marks = out.parent / f"{out.name}.timings.json"
     marks.unlink(missing_ok=True)

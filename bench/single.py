@@ -12,13 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline import dataset
+from pipeline.storage import planning
 from pipeline.shard import clean_shard
 
 
 def run(drop: Path, out: Path) -> dict:
     started = time.perf_counter()
-    files = [f.path for f in dataset.discover(drop)]
+    files = [f.path for f in planning.discover(drop)]
     result = clean_shard(str(drop), files, str(out), run_id="bench-single", drop=drop.name)
     s = result["stats"]
     return {"seconds": time.perf_counter() - started, "documents": s["documents"],

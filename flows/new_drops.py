@@ -10,10 +10,10 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from pipeline import dataset
-from pipeline.config import Config
+from pipeline.storage import ledger, planning
 
-from flows.clean_drop import SHARD_TASK_RUNNER, config_overrides, run_drop
+from flows.clean_drop import SHARD_TASK_RUNNER, run_drop
+from flows.params import config_from, with_options
 
 
 def find_drops(raw_root: Path) -> list[Path]:
@@ -22,25 +22,22 @@ def find_drops(raw_root: Path) -> list[Path]:
 
 
 @flow(name="clean-new-drops", log_prints=True, task_runner=SHARD_TASK_RUNNER)
-def clean_new_drops(raw_root: str = "raw", out: str = "clean", text_field: str = "text",
-                    workers: int | None = None, max_boilerplate_share: float | None = None,
-                    mt_threshold: float | None = None, shard_mb: float | None = None) -> list[dict]:
+@with_options
+def clean_new_drops(raw_root: str = "raw", out: str = "clean", **options) -> list[dict]:
     """Clean the new and changed files of every drop under raw_root into out; returns one run
     summary per drop that had work (an empty list when nothing was new)."""
     logger = get_run_logger()
-    overrides = config_overrides(text_field, max_boilerplate_share, mt_threshold, shard_mb)
-    config = Config(**overrides)
+    config = config_from(options)
     root = Path(raw_root)
     if not root.is_dir():
         raise FileNotFoundError(f"raw root not found: {raw_root}")
     summaries = []
     for drop_dir in find_drops(root):
-        files = dataset.discover(drop_dir)
-        todo = dataset.changed_files(drop_dir, files, dataset.load_ledger(Path(out), drop_dir.name))
+        files = planning.discover(drop_dir)
+        todo = ledger.changed_files(drop_dir, files, ledger.load_ledger(Path(out), drop_dir.name))
         logger.info("drop %s: %d files, %d new or changed", drop_dir.name, len(files), len(todo))
         if todo:
-            summaries.append(run_drop(drop_dir, Path(out), files=todo, incremental=True,
-                                      config=config, workers=workers))
+            summaries.append(run_drop(drop_dir, Path(out), config, files=todo, incremental=True))
     if not summaries:
         logger.info("nothing new under %s", root)
     return summaries

@@ -109,7 +109,7 @@ def start_speculatively() -> TemporaryAPI | None:
     """Start a TemporaryAPI at once unless PREFECT_API_URL is in the environment.
 
     Whether Prefect really wants one (no API URL in the profile, prefect.toml, .env...; ephemeral
-    mode allowed) is only known once its settings are loaded, which imports Prefect (~1 s): the
+    mode allowed) is only known once its settings are loaded, which imports Prefect: the
     server's boot, the longest step of a run's start, begins before that, and `needed()` decides
     after. A server that turns out not to be needed is stopped at once."""
     if os.environ.get("PREFECT_API_URL"):

@@ -11,14 +11,22 @@ from __future__ import annotations
 import re
 import re._constants as _C
 import re._parser as _sre_parse
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+
+import pyarrow as pa
+
+from .options import Option
+from .rulesfile import Doc, Opt, load_rules
+from .step import Counts, Show, Step, Total
 
 NAME = "boilerplate"
 
-_CATALOG = tomllib.loads((Path(__file__).parent / "rules" / "boilerplate.toml").read_text("utf-8"))
-RULES_VERSION = f"boilerplate-{_CATALOG['version']}"
+RULES = load_rules("boilerplate", {"rule": [{
+    "id": str, "family": Doc, "where": str, "patterns": Opt([str]), "max_words": Opt(int),
+    "needs": Opt([str]), "follow": Opt([str]), "takes_titles": Opt(bool), "example": Doc,
+}]})
+_CATALOG = RULES.data
+RULES_VERSION = RULES.version
 
 _TERMINAL = (".", "!", "?", ":", ";", "…", "”", '"', "’", "'")
 _QUOTES = ("'", '"', "‘", "“", "’", "”")
@@ -362,3 +370,26 @@ def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
         hit = next((r.id for r in _BETWEEN_RULES if r.hit(ln, nwords[i])), None)
         if hit:
             rule[i] = hit
+
+
+def _apply(doc, config) -> dict:
+    bp = strip_boilerplate(doc.text, max_share=config.max_boilerplate_share)
+    doc.replace_lines(bp.text)
+    return {"boilerplate": bp.removed, "boilerplate_share": bp.share, "boilerplate_heavy": bp.heavy}
+
+
+STEP = Step(
+    name=NAME, version=RULES_VERSION, apply=_apply,
+    columns=(
+        pa.field("boilerplate", pa.list_(pa.struct([("rule", pa.string()), ("text", pa.string())])),
+                 nullable=False),
+        pa.field("boilerplate_share", pa.float32(), nullable=False),
+        pa.field("boilerplate_heavy", pa.bool_(), nullable=False),
+    ),
+    options=(Option("max_boilerplate_share", float, 0.5,
+                    "flag documents losing more than this share of their words to boilerplate"),),
+    stats=(Counts("lines_removed", "boilerplate", label="boilerplate lines removed by rule"),
+           Total("heavy", "boilerplate_heavy", label="boilerplate-heavy documents")),
+    report=(Show("bars", "boilerplate", "Boilerplate lines removed by rule"),
+            Show("count", "boilerplate_heavy", "boilerplate-heavy documents")),
+)

@@ -1,27 +1,51 @@
-"""The document pipeline: one raw record in, one output row out, each step on record.
+"""The document pipeline: the ordered list of steps, and everything derived from it.
 
-Order: headers (date) -> repair -> headers (title) -> boilerplate -> language -> mt flags.
-Every step returns what it changed; `clean_text` keeps all of it so a row explains itself.
+One raw record in, one output row out. `STEPS` is the order the steps run in; each is one
+module's `STEP` (see pipeline/step.py for the contract). From this list come the options and
+`Config`, the output schema, the row builder, per-step timing and statistics, and `rules_version`.
 """
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from . import __version__, boilerplate, headers, language, mtflags, repair
-from .config import Config
+from .document import Document
+from .options import RUN_OPTIONS, make_config
 from .readers import RawRecord
-from .schema import DOC_SCHEMA
+from .schema import PROVENANCE_FIELDS, doc_schema
 
-def rules_version() -> str:
-    return ";".join([repair.RULES_VERSION, boilerplate.RULES_VERSION, mtflags.RULES_VERSION])
+STEPS = [
+    headers.DATE_STEP,   # published: a leading " date YYYY-MM-DD "
+    repair.STEP,         # repairs: entities, mojibake, whitespace
+    headers.TITLE_STEP,  # title: a headline line
+    boilerplate.STEP,    # boilerplate, boilerplate_share, boilerplate_heavy
+    language.STEP,       # lang, lang_prob
+    mtflags.STEP,        # mt_flags, mt_score, mt_suspect
+]
+
+OPTIONS = RUN_OPTIONS + [o for step in STEPS for o in step.options]
+Config = make_config(OPTIONS)
+
+
+def rules_version(steps=None) -> str:
+    """What produced a row: the versions of the steps, in order (each once)."""
+    return ";".join(dict.fromkeys(s.version for s in (STEPS if steps is None else steps)))
+
+
+@functools.lru_cache(maxsize=8)
+def _schema(steps: tuple) -> pa.Schema:
+    return doc_schema(steps)
+
+
+def schema(steps=None) -> pa.Schema:
+    """The output schema of the current STEPS (or of `steps`)."""
+    return _schema(tuple(STEPS if steps is None else steps))
 
 
 def doc_id_for(drop: str, source_path: str, source_record: int, text_raw: str) -> str:
@@ -33,107 +57,41 @@ def doc_id_for(drop: str, source_path: str, source_record: int, text_raw: str) -
     return h.hexdigest()
 
 
-@dataclass
-class Cleaned:
-    published: dt.date | None
-    title: str | None
-    text: str
-    lang: str
-    lang_prob: float
-    repairs: list[tuple[str, int]]
-    boilerplate: list[tuple[str, str]]
-    boilerplate_share: float
-    boilerplate_heavy: bool
-    mt: mtflags.MTResult
-    n_words: int
+class StepClock:
+    """Seconds spent in each step, summed over documents (datatrove-style step stats)."""
+
+    def __init__(self, steps=None):
+        self.steps = list(STEPS if steps is None else steps)
+        self.seconds = [0.0] * len(self.steps)
+
+    def as_dict(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for step, sec in zip(self.steps, self.seconds):
+            out[step.name] = out.get(step.name, 0.0) + sec
+        return out
 
 
-@dataclass
-class StepTimer:
-    """Seconds spent per step, summed over documents (datatrove-style step stats)."""
-
-    seconds: Counter = field(default_factory=Counter)
-
-
-def clean_text(raw: str, config: Config = Config(), timer: StepTimer | None = None) -> Cleaned:
-    clock = time.perf_counter
-    t0 = clock()
-    published, body = headers.split_date_header(raw)
-    t1 = clock()
-    rep = repair.repair_text(body)
-    t2 = clock()
-    title, body = headers.split_title(rep.text)
-    title_shift = len(rep.text) - len(body)
-    t3 = clock()
-    bp = boilerplate.strip_boilerplate(body, max_share=config.max_boilerplate_share)
-    t4 = clock()
-    lang = language.detect_language(bp.text)
-    t5 = clock()
-    spans = _map_spans(body, bp.text, [(r, s - title_shift, e - title_shift) for r, s, e in rep.spans])
-    words = bp.text.split()
-    mt = mtflags.flag_mt(bp.text, lang=lang.lang, entity_spans=spans, threshold=config.mt_threshold,
-                         words=words)
-    t6 = clock()
-    if timer is not None:
-        s = timer.seconds
-        s["headers"] += (t1 - t0) + (t3 - t2)
-        s[repair.NAME] += t2 - t1
-        s[boilerplate.NAME] += t4 - t3
-        s[language.NAME] += t5 - t4
-        s[mtflags.NAME] += t6 - t5
-    return Cleaned(published, title, bp.text, lang.lang, lang.prob, rep.repairs, bp.removed,
-                   bp.share, bp.heavy, mt, len(words))
+def clean_document(doc: Document, config=None, clock: StepClock | None = None) -> Document:
+    """Run every step over `doc` (the current STEPS, or the clock's); with a clock, add each
+    step's time to it."""
+    config = Config() if config is None else config
+    values = doc.values
+    if clock is None:
+        for step in STEPS:
+            values.update(step.apply(doc, config))
+        return doc
+    seconds, now = clock.seconds, time.perf_counter
+    t = now()
+    for i, step in enumerate(clock.steps):
+        values.update(step.apply(doc, config))
+        t, t0 = now(), t
+        seconds[i] += t - t0
+    return doc
 
 
-def _map_spans(src: str, dst: str, spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Map (rule, start, end) offsets in `src` to `dst`, which is `src` with whole lines removed
-    (title, boilerplate) or edited (bullets). Lines are matched in order: each line of `src` maps
-    to the first equal line of `dst` after the previous match. A span on a line that did not
-    survive unchanged maps to (rule, -1, -1): still evidence, no longer locatable."""
-    if not spans:
-        return []
-    if src == dst:
-        return list(spans)
-    src_lines, dst_lines = src.split("\n"), dst.split("\n")
-    src_starts = _line_starts(src_lines)
-    dst_starts = _line_starts(dst_lines)
-    where: dict[str, list[int]] = {}
-    for j, line in enumerate(dst_lines):
-        where.setdefault(line, []).append(j)
-    wanted = {bisect.bisect_right(src_starts, start) - 1 for _, start, _ in spans if start >= 0}
-    line_map: dict[int, int] = {}
-    nxt = 0
-    for i, line in enumerate(src_lines):
-        idx = where.get(line) if line else None  # blank lines separate, they carry no spans
-        if not idx:
-            continue
-        k = bisect.bisect_left(idx, nxt)
-        if k < len(idx):
-            if i in wanted:
-                line_map[i] = idx[k]
-            nxt = idx[k] + 1
-    out = []
-    for rule, start, end in spans:
-        i = bisect.bisect_right(src_starts, start) - 1
-        j = line_map.get(i) if start >= 0 else None
-        if j is None:
-            out.append((rule, -1, -1))
-        else:
-            shift = dst_starts[j] - src_starts[i]
-            out.append((rule, start + shift, end + shift))
-    return out
-
-
-def _line_starts(lines: list[str]) -> list[int]:
-    starts, pos = [], 0
-    for line in lines:
-        starts.append(pos)
-        pos += len(line) + 1
-    return starts
-
-
-_CONSTANT = {"pipeline_version", "rules_version", "run_id", "processed_at"}
-_LISTS = {"repairs", "boilerplate", "mt_flags"}
+def clean_text(raw: str, config=None) -> Document:
+    """Clean one text (notebooks, tests): the Document, its column values in `doc.values`."""
+    return clean_document(Document(raw), config)
 
 
 class _ListOfStructs:
@@ -146,7 +104,7 @@ class _ListOfStructs:
         self.children: list[list] = [[] for _ in self.fields]
         self.offsets = [0]
 
-    def add(self, items) -> None:
+    def append(self, items) -> None:
         for item in items:
             for child, value in zip(self.children, item):
                 child.append(value)
@@ -162,66 +120,77 @@ class _ListOfStructs:
         return out
 
 
-class BatchBuilder:
-    """Collects output rows column by column and emits Arrow record batches of DOC_SCHEMA."""
+def _is_list_of_structs(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) and pa.types.is_struct(t.value_type)
 
-    def __init__(self, run_id: str, drop: str, processed_at: dt.datetime | None = None):
+
+class _Column(list):
+    def flush(self) -> pa.Array:
+        return self
+
+
+_PROVENANCE = {f.name for f in PROVENANCE_FIELDS}
+
+
+class BatchBuilder:
+    """Collects output rows column by column and emits Arrow record batches of the schema."""
+
+    def __init__(self, run_id: str, drop: str, processed_at: dt.datetime | None = None, steps=None):
         self.run_id = run_id
         self.drop = drop
         self.processed_at = processed_at or dt.datetime.now(dt.timezone.utc)
-        self.rules_version = rules_version()
-        self._lists = {f.name: _ListOfStructs(f.type) for f in DOC_SCHEMA if f.name in _LISTS}
-        self._cols: dict[str, list] = {f.name: [] for f in DOC_SCHEMA
-                                       if f.name not in _CONSTANT and f.name not in _LISTS}
+        self.steps = list(STEPS if steps is None else steps)
+        self.schema = schema(self.steps)
+        self.rules_version = rules_version(self.steps)
+        self._cols = {f.name: _ListOfStructs(f.type) if _is_list_of_structs(f.type) else []
+                      for f in self.schema if f.name not in _PROVENANCE}
+        base = self._cols
+        self._base = (base["doc_id"].append, base["source_path"].append,
+                      base["source_record"].append, base["text"].append, base["text_raw"].append,
+                      base["encoding"].append, base["meta"].append, base["n_chars"].append,
+                      base["n_words"].append)
+        self._step_cols = [(f.name, base[f.name].append) for s in self.steps for f in s.columns]
+        self._n = 0
 
     def __len__(self) -> int:
-        return len(self._cols["doc_id"])
+        return self._n
 
-    def add(self, rec: RawRecord, c: Cleaned) -> str:
-        doc_id = doc_id_for(self.drop, rec.source_path, rec.source_record, rec.text)
-        col = self._cols
-        col["doc_id"].append(doc_id)
-        col["source_path"].append(rec.source_path)
-        col["source_record"].append(rec.source_record)
-        col["published"].append(c.published)
-        col["title"].append(c.title)
-        col["text"].append(c.text)
-        col["text_raw"].append(rec.text)
-        col["encoding"].append(rec.encoding)
-        col["meta"].append(json.dumps(rec.meta, ensure_ascii=False, default=str, sort_keys=True)
-                           if rec.meta else None)
-        col["lang"].append(c.lang)
-        col["lang_prob"].append(c.lang_prob)
-        self._lists["repairs"].add(c.repairs)
-        self._lists["boilerplate"].add(c.boilerplate)
-        col["boilerplate_share"].append(c.boilerplate_share)
-        col["boilerplate_heavy"].append(c.boilerplate_heavy)
-        self._lists["mt_flags"].add([(f.rule, f.start, f.end, f.excerpt) for f in c.mt.flags])
-        col["mt_score"].append(c.mt.score)
-        col["mt_suspect"].append(c.mt.suspect)
-        col["n_chars"].append(len(c.text))
-        col["n_words"].append(c.n_words)
+    def add(self, rec: RawRecord, doc: Document) -> str:
+        """Add a cleaned record; sets and returns its doc_id."""
+        doc_id = doc.doc_id = doc_id_for(self.drop, rec.source_path, rec.source_record, rec.text)
+        meta = (json.dumps(rec.meta, ensure_ascii=False, default=str, sort_keys=True)
+                if rec.meta else None)
+        for add, value in zip(self._base, (doc_id, rec.source_path, rec.source_record, doc.text,
+                                           rec.text, rec.encoding, meta, len(doc.text),
+                                           len(doc.words()))):
+            add(value)
+        values = doc.values
+        for name, add in self._step_cols:
+            add(values[name])
+        self._n += 1
         return doc_id
 
     def flush(self) -> pa.RecordBatch:
-        n = len(self)
+        n, self._n = self._n, 0
         constants = {"pipeline_version": __version__, "rules_version": self.rules_version,
                      "run_id": self.run_id, "processed_at": self.processed_at}
         arrays = []
-        for f in DOC_SCHEMA:
+        for f in self.schema:
             if f.name in constants:  # run-wide values, filled once per batch
                 arrays.append(pa.array([constants[f.name]] * n, f.type))
-            elif f.name in _LISTS:
-                arrays.append(self._lists[f.name].flush())
             else:
-                arrays.append(pa.array(self._cols[f.name], f.type))
-                self._cols[f.name].clear()
-        return pa.RecordBatch.from_arrays(arrays, schema=DOC_SCHEMA)
+                col = self._cols[f.name]
+                if isinstance(col, _ListOfStructs):
+                    arrays.append(col.flush())
+                else:
+                    arrays.append(pa.array(col, f.type))
+                    col.clear()
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
 
-def clean_records(records, run_id: str, drop: str, config: Config = Config()) -> pa.Table:
+def clean_records(records, run_id: str, drop: str, config=None) -> pa.Table:
     """Convenience for notebooks and tests: clean RawRecords into one Arrow table."""
     builder = BatchBuilder(run_id, drop)
     for rec in records:
-        builder.add(rec, clean_text(rec.text, config))
-    return pa.Table.from_batches([builder.flush()], schema=DOC_SCHEMA)
+        builder.add(rec, clean_document(Document(rec.text, rec), config))
+    return pa.Table.from_batches([builder.flush()], schema=builder.schema)

@@ -1,15 +1,25 @@
-"""Header step: a leading ` date YYYY-MM-DD ` becomes `published`; a headline line becomes `title`."""
+"""Header steps: a leading ` date YYYY-MM-DD ` becomes `published`; a headline line becomes `title`.
+
+Rules (patterns, limits) in rules/headers.toml.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import re
 
-NAME = "headers"
+import pyarrow as pa
 
-_DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4})-(\d{2})-(\d{2})(?:\s+|\Z)")
-_TERMINAL = (".", ",", ";", ":", "-", "\u2014", "\u2013")
-MAX_TITLE_CHARS = 200
-MAX_TITLE_WORDS = 30
+from .rulesfile import Doc, load_rules
+from .step import Step, Total
+
+RULES = load_rules("headers", {
+    "date": {"pattern": str, "example": Doc},
+    "title": {"max_chars": int, "max_words": int, "not_ending": [str], "example": Doc},
+})
+_DATE_HEADER = re.compile(RULES["date"]["pattern"])
+_TERMINAL = tuple(RULES["title"]["not_ending"])
+MAX_TITLE_CHARS = RULES["title"]["max_chars"]
+MAX_TITLE_WORDS = RULES["title"]["max_words"]
 
 
 def split_date_header(text: str) -> tuple[dt.date | None, str]:
@@ -37,3 +47,27 @@ def split_title(text: str) -> tuple[str | None, str]:
     if line.endswith(_TERMINAL):
         return None, text
     return line, rest.lstrip("\n")
+
+
+def _date(doc, config) -> dict:
+    published, body = split_date_header(doc.text)
+    doc.cut_prefix(len(doc.text) - len(body))
+    return {"published": published}
+
+
+def _title(doc, config) -> dict:
+    title, body = split_title(doc.text)
+    doc.cut_prefix(len(doc.text) - len(body))
+    return {"title": title}
+
+
+DATE_STEP = Step(
+    name="date_header", version=RULES.version, apply=_date,
+    columns=(pa.field("published", pa.date32()),),
+    stats=(Total("dated", "published", "notnull", "documents with a date"),),
+)
+TITLE_STEP = Step(
+    name="title", version=RULES.version, apply=_title,
+    columns=(pa.field("title", pa.string()),),
+    stats=(Total("titled", "title", "notnull", "documents with a title"),),
+)

@@ -9,13 +9,32 @@ from __future__ import annotations
 import math
 import operator
 import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+
+import pyarrow as pa
+
+from .options import Option
+from .rulesfile import Doc, load_rules
+from .step import Counts, Show, Step, Top, Total
 
 NAME = "mtflags"
-_CATALOG = tomllib.loads((Path(__file__).parent / "rules" / "mt.toml").read_text("utf-8"))
-RULES_VERSION: str = _CATALOG["version"]
+_W = {"weight": float, "doc": Doc}
+RULES = load_rules("mt", {
+    "score": {"min_words": int, "scale": float, "threshold": float, "excerpt_context": int},
+    "rules": {
+        "mangled_entity": _W,
+        "capitalized_after_relative": {**_W, "relatives": [str], "capitals": [str]},
+        "capitalized_pronoun_midsentence": {**_W, "pronouns": [str], "not_next": [str]},
+        "lowercase_sentence_start": {**_W, "pattern": str, "previous": str, "abbreviations": [str]},
+        "untranslated_word": {**_W, "words": [str], "english_neighbours": [str]},
+        "spanish_calque": {**_W, "forms": [{"needles": [str], "pattern": str}]},
+        "duplicated_word": {**_W, "pattern": str, "allowed": [str]},
+        "postposed_adjective": {**_W, "nationalities": [str], "not_first": [str], "not_second": [str]},
+        "truncated_paragraph_start": {**_W, "pattern": str},
+    },
+})
+_CATALOG = RULES.data
+RULES_VERSION: str = RULES.version
 _SCORE = _CATALOG["score"]
 DEFAULT_THRESHOLD: float = float(_SCORE["threshold"])
 _R = _CATALOG["rules"]
@@ -174,3 +193,37 @@ def flag_mt(
     density = 1000.0 * evidence / max(n_words, _MIN_WORDS)
     score = 1.0 - math.exp(-density / _SCALE)
     return MTResult(flags, score, score >= threshold)
+
+
+def _apply(doc, config) -> dict:
+    mt = flag_mt(doc.text, lang=doc["lang"], entity_spans=doc.spans, threshold=config.mt_threshold,
+                 words=doc.words())
+    return {"mt_flags": [(f.rule, f.start, f.end, f.excerpt) for f in mt.flags],
+            "mt_score": mt.score, "mt_suspect": mt.suspect}
+
+
+TOP_FLAGGED = 20
+
+STEP = Step(
+    name=NAME, version=RULES_VERSION, apply=_apply,
+    columns=(
+        pa.field("mt_flags", pa.list_(pa.struct([("rule", pa.string()), ("start", pa.int32()),
+                                                 ("end", pa.int32()), ("excerpt", pa.string())])),
+                 nullable=False),
+        pa.field("mt_score", pa.float32(), nullable=False),
+        pa.field("mt_suspect", pa.bool_(), nullable=False),
+    ),
+    options=(Option("mt_threshold", float, DEFAULT_THRESHOLD,
+                    "mt_score at or above which a document is mt_suspect"),),
+    stats=(Counts("flags", "mt_flags", label="MT flags by rule"),
+           Total("suspects", "mt_suspect", label="MT suspects"),
+           Top("top_flagged", TOP_FLAGGED,
+               order=(("mt_score", "descending"), ("flags", "descending"), ("doc_id", "ascending")),
+               fields=("doc_id", "source_path", "source_record", "mt_score", "mt_suspect"),
+               nonempty="mt_flags", lengths={"flags": "mt_flags"},
+               label="most MT-flagged documents")),
+    report=(Show("bars", "mt_flags", "MT flags by rule"),
+            Show("histogram", "mt_score", "MT score distribution (documents)"),
+            Show("count", "mt_suspect", "MT suspects"),
+            Show("top", "mt_score", "Most MT-flagged documents")),
+)

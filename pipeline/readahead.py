@@ -2,9 +2,8 @@
 
 A worker cleans a shard's files one after the other, each read with a blocking `read()`. When the
 drop is not in the page cache (a new drop on disk, or one this machine's memory manager has
-evicted), every file then waits for the disk while its core idles: on a 200 MB drop read from
-disk that made the shard phase ~40% slower than from the page cache, with 8% of both cores in
-iowait. `Readahead` asks the kernel (posix_fadvise WILLNEED) to start reading the next few files
+evicted), every file then waits for the disk while its core idles (docs/performance.md measures
+it). `Readahead` asks the kernel (posix_fadvise WILLNEED) to start reading the next few files
 in the background, a bounded window ahead of the one being cleaned, so the disk works while the
 CPU does; the worker's own reads then find the data in the page cache.
 
@@ -17,9 +16,9 @@ import os
 from collections import deque
 from pathlib import Path
 
-# How far ahead of the file being cleaned: at most this many files and this many bytes. At ~6 MB/s
-# of cleaning per worker, 8 MB is over a second of work: enough for the disk to keep ahead, small
-# enough that the page cache does not evict the data before it is read.
+# How far ahead of the file being cleaned: at most this many files and this many bytes. 8 MB is
+# over a second of one worker's cleaning: enough for the disk to keep ahead, small enough that the
+# page cache does not evict the data before it is read.
 AHEAD_FILES = 32
 AHEAD_BYTES = 8 * 1024 * 1024
 

@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import html
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import ftfy
 from ftfy.chardata import CHARMAP_ENCODINGS, HTML_ENTITIES, LIGATURES, UTF8_CLUES
+import pyarrow as pa
+
+from .rulesfile import Doc, load_rules
+from .step import Counts, Show, Step, Total
 
 NAME = "repair"
 
-_CATALOG = tomllib.loads((Path(__file__).parent / "rules" / "entities.toml").read_text("utf-8"))
-RULES_VERSION = f"entities-{_CATALOG['version']}"
+RULES = load_rules("entities", {
+    "family": [{"rule": str, "mangled": bool, "examples": Doc, "meaning": Doc}],
+    "spaced_named": {"names": [str]},
+    "apostrophe": {"contraction_suffixes": [str]},
+})
+_CATALOG = RULES.data
+RULES_VERSION = RULES.version
 
 
 @dataclass
@@ -459,3 +466,19 @@ def repair_text(text: str) -> RepairResult:
 def repair_text_reference(text: str) -> RepairResult:
     """Slow reference: every pass on every line, no skipping. Same text as repair_text."""
     return _run(text, fast=False)
+
+
+def _apply(doc, config) -> dict:
+    rep = repair_text(doc.text)
+    doc.rewrite(rep.text, rep.spans)
+    return {"repairs": rep.repairs}
+
+
+STEP = Step(
+    name=NAME, version=RULES_VERSION, apply=_apply,
+    columns=(pa.field("repairs", pa.list_(pa.struct([("rule", pa.string()), ("count", pa.int32())])),
+                      nullable=False),),
+    stats=(Counts("repairs", "repairs", weight="count", label="repairs by rule"),
+           Total("documents_repaired", "repairs", "nonempty", "documents repaired")),
+    report=(Show("bars", "repairs", "Repairs by rule"),),
+)

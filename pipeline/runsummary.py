@@ -1,29 +1,32 @@
-"""A run's summary: shard statistics merged into one dict, and its markdown rendering."""
+"""A run's summary: shard statistics merged into one dict, and its markdown rendering.
+
+The shard's own counts (files, documents, rejects, bytes, characters, reject reasons, seconds
+per step) are summed; every step's statistics (`Step.stats`) are merged under
+summary["steps"][step][stat] by the rules of their kind (pipeline/step.py).
+"""
 from __future__ import annotations
 
 from collections import Counter
 
-from .shard import TOP_FLAGGED_PER_SHARD
+from . import core
+from .step import Counts, Top, Total, label, merge_step_stats
 
-_COUNTERS = ("repairs", "boilerplate", "mt_flags", "langs", "reject_reasons", "step_seconds")
-_SUMS = ("files", "documents", "rejects", "bytes_in", "chars_raw", "chars_out", "words_out",
-         "repaired_docs", "boilerplate_heavy", "mt_suspects")
+_COUNTERS = ("reject_reasons", "step_seconds")
+_SUMS = ("files", "documents", "rejects", "bytes_in", "chars_raw", "chars_out", "words_out")
 
 
-def merge_stats(stats: list[dict]) -> dict:
+def merge_stats(stats: list[dict], steps=None) -> dict:
     out: dict = {k: 0 for k in _SUMS}
     counters = {k: Counter() for k in _COUNTERS}
-    top = []
     for s in stats:
         for k in _SUMS:
             out[k] += s.get(k, 0)
         for k in _COUNTERS:
             counters[k].update(s.get(k, {}))
-        top.extend(s.get("top_flagged", []))
     for k, c in counters.items():
         out[k] = dict(c.most_common())
-    top.sort(key=lambda d: (-d["mt_score"], -d["flags"], d["doc_id"]))
-    out["top_flagged"] = top[:TOP_FLAGGED_PER_SHARD]
+    out["steps"] = merge_step_stats(core.STEPS if steps is None else steps,
+                                    [s.get("steps", {}) for s in stats])
     return out
 
 
@@ -42,37 +45,59 @@ def summarize(results: list[dict], rejects: list[dict], **run) -> dict:
     return summary
 
 
+def step_totals(summary: dict, steps=None) -> list[tuple[str, int]]:
+    """(label, value) of every step's Total statistics, in step order: the headline counts."""
+    out = []
+    for step in core.STEPS if steps is None else steps:
+        for st in step.stats:
+            if isinstance(st, Total):
+                out.append((label(st),
+                            summary.get("steps", {}).get(step.name, {}).get(st.name, 0)))
+    return out
+
+
+def fmt(value) -> str:
+    """A table cell: floats rounded to 3 significant digits, the rest as text."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
 def _table(rows: list[tuple], header: tuple) -> str:
     if not rows:
         return "_none_\n"
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(fmt(c).replace("|", "\\|") for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(s: dict) -> str:
+def to_markdown(s: dict, steps=None) -> str:
+    steps = core.STEPS if steps is None else steps
     parts = [f"# corpus-clean run `{s.get('run_id', '?')}` — drop `{s.get('drop', '?')}`\n"]
     if s.get("rejects"):
-        parts.append(f"**⚠ {s['rejects']} REJECTED input(s): see `_rejects/drop={s.get('drop')}/` "
-                     "and the table below.**\n")
+        reasons = ", ".join(f"{n} {r}" for r, n in s.get("reject_reasons", {}).items())
+        parts.append(f"**⚠ {s['rejects']} REJECTED input(s) ({reasons}): see "
+                     f"`_rejects/drop={s.get('drop')}/` and the table below.**\n")
     parts.append(_table([
         ("files", s["files"]), ("documents out", s["documents"]), ("rejects", s["rejects"]),
         ("input MB", f"{s['bytes_in'] / 1e6:.2f}"), ("seconds", f"{s.get('seconds', 0):.2f}"),
         ("MB/s", f"{s.get('mb_per_s', 0):.2f}"), ("documents/s", f"{s.get('docs_per_s', 0):.1f}"),
-        ("documents repaired", s["repaired_docs"]), ("boilerplate-heavy documents", s["boilerplate_heavy"]),
-        ("MT suspects", s["mt_suspects"]), ("shards", s.get("shards", "")),
+        *step_totals(s, steps), ("shards", s.get("shards", "")),
     ], ("measure", "value")))
-    parts.append("## Repairs by rule\n" + _table(sorted(s["repairs"].items()), ("rule", "count")))
-    parts.append("## Boilerplate lines removed by rule\n"
-                 + _table(sorted(s["boilerplate"].items()), ("rule", "lines")))
-    parts.append("## MT flags by rule\n" + _table(sorted(s["mt_flags"].items()), ("rule", "flags")))
-    parts.append("## Languages\n" + _table(list(s["langs"].items()), ("lang", "documents")))
+    for step in steps:
+        got = s.get("steps", {}).get(step.name, {})
+        for st in step.stats:
+            value = got.get(st.name)
+            title = f"## {label(st)[:1].upper()}{label(st)[1:]}\n"
+            if isinstance(st, Counts):
+                parts.append(title + _table(list((value or {}).items()), ("key", "count")))
+            elif isinstance(st, Top):
+                rows = value or []
+                cols = tuple(rows[0]) if rows else ()
+                parts.append(title + _table([tuple(r.get(c, "") for c in cols) for r in rows], cols))
     parts.append("## Rejects\n" + _table(
         [(r["source_path"], r["source_record"], r["reason"], r["error"][:120]) for r in s.get("rejected", [])[:50]],
         ("source_path", "record", "reason", "error")))
-    parts.append("## Most flagged documents\n" + _table(
-        [(d["doc_id"], d["source_path"], d["source_record"], f"{d['mt_score']:.2f}", d["flags"])
-         for d in s.get("top_flagged", [])], ("doc_id", "source_path", "record", "mt_score", "flags")))
     parts.append("## Seconds by step (summed over workers)\n" + _table(
         [(k, f"{v:.2f}") for k, v in s["step_seconds"].items()], ("step", "seconds")))
     return "\n".join(parts)

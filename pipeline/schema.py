@@ -1,47 +1,45 @@
 """The output contract: the Arrow schema of the clean dataset and of the rejects table.
 
-Schema version 1. See docs/schema.md for the data dictionary.
+A row is the document's identity and text (BASE_FIELDS), then the columns of every step in
+`pipeline.core.STEPS` order, then what produced it (PROVENANCE_FIELDS). docs/schema.md is the
+data dictionary. Bump SCHEMA_VERSION when a column is added, removed or changes meaning.
 """
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
-REPAIR_TYPE = pa.struct([("rule", pa.string()), ("count", pa.int32())])
-BOILERPLATE_TYPE = pa.struct([("rule", pa.string()), ("text", pa.string())])
-MT_FLAG_TYPE = pa.struct(
-    [("rule", pa.string()), ("start", pa.int32()), ("end", pa.int32()), ("excerpt", pa.string())]
-)
+BASE_FIELDS = [
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("source_path", pa.string(), nullable=False),
+    pa.field("source_record", pa.int32(), nullable=False),
+    pa.field("text", pa.string(), nullable=False),
+    pa.field("text_raw", pa.string(), nullable=False),
+    pa.field("encoding", pa.string(), nullable=False),
+    pa.field("meta", pa.string()),
+    pa.field("n_chars", pa.int32(), nullable=False),
+    pa.field("n_words", pa.int32(), nullable=False),
+]
+PROVENANCE_FIELDS = [
+    pa.field("pipeline_version", pa.string(), nullable=False),
+    pa.field("rules_version", pa.string(), nullable=False),
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("processed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+]
 
-DOC_SCHEMA = pa.schema(
-    [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("source_path", pa.string(), nullable=False),
-        pa.field("source_record", pa.int32(), nullable=False),
-        pa.field("published", pa.date32()),
-        pa.field("title", pa.string()),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("text_raw", pa.string(), nullable=False),
-        pa.field("encoding", pa.string(), nullable=False),
-        pa.field("meta", pa.string()),
-        pa.field("lang", pa.string(), nullable=False),
-        pa.field("lang_prob", pa.float32(), nullable=False),
-        pa.field("repairs", pa.list_(REPAIR_TYPE), nullable=False),
-        pa.field("boilerplate", pa.list_(BOILERPLATE_TYPE), nullable=False),
-        pa.field("boilerplate_share", pa.float32(), nullable=False),
-        pa.field("boilerplate_heavy", pa.bool_(), nullable=False),
-        pa.field("mt_flags", pa.list_(MT_FLAG_TYPE), nullable=False),
-        pa.field("mt_score", pa.float32(), nullable=False),
-        pa.field("mt_suspect", pa.bool_(), nullable=False),
-        pa.field("n_chars", pa.int32(), nullable=False),
-        pa.field("n_words", pa.int32(), nullable=False),
-        pa.field("pipeline_version", pa.string(), nullable=False),
-        pa.field("rules_version", pa.string(), nullable=False),
-        pa.field("run_id", pa.string(), nullable=False),
-        pa.field("processed_at", pa.timestamp("us", tz="UTC"), nullable=False),
-    ]
-)
+
+def doc_schema(steps) -> pa.Schema:
+    fields = list(BASE_FIELDS)
+    names = {f.name for f in fields} | {f.name for f in PROVENANCE_FIELDS}
+    for step in steps:
+        for f in step.columns:
+            if f.name in names:
+                raise ValueError(f"step {step.name!r}: column {f.name!r} is already defined")
+            names.add(f.name)
+            fields.append(f)
+    return pa.schema(fields + PROVENANCE_FIELDS)
+
 
 REJECT_SCHEMA = pa.schema(
     [

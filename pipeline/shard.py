@@ -2,13 +2,13 @@
 
 This is the unit of work a flow task runs (locally in a worker process, or on a Dask worker).
 It writes `part_path` atomically (a temporary name, then rename) and returns a plain-dict
-summary: per-file ledger entries, rejects, and step statistics for the run report.
+summary: per-file ledger entries, rejects, and the run statistics (the shard's own and every
+step's, see pipeline/step.py).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,25 +17,26 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
-from .config import Config
-from .core import BatchBuilder, StepTimer, clean_text, rules_version
+from . import __version__, core
+from .document import Document
 from .readahead import Readahead
-from .readers import RawRecord, Reject, file_format, read_file
-from .schema import DOC_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
+from .readers import Reject, file_format, read_file
+from .schema import REJECT_SCHEMA, SCHEMA_VERSION
+from .step import StepStats
+from .storage.files import atomic_path, write_parquet
+from .storage.ledger import LEDGER_SCHEMA, file_sha256
 
 IO_RETRIES = 3
 IO_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
-TOP_FLAGGED_PER_SHARD = 20
 # One-document files up to this size are read once for both the ledger hash and the parse.
 ONE_READ_MAX_BYTES = 64 * 1024 * 1024
 
 
-def parquet_metadata(run_id: str, drop: str, config: Config) -> dict[bytes, bytes]:
+def parquet_metadata(run_id: str, drop: str, config) -> dict[bytes, bytes]:
     meta = {
         "corpus_clean.schema_version": SCHEMA_VERSION,
         "corpus_clean.pipeline_version": __version__,
-        "corpus_clean.rules_version": rules_version(),
+        "corpus_clean.rules_version": core.rules_version(),
         "corpus_clean.config": config.to_json(),
         "corpus_clean.run_id": run_id,
         "corpus_clean.drop": drop,
@@ -43,16 +44,9 @@ def parquet_metadata(run_id: str, drop: str, config: Config) -> dict[bytes, byte
     return {k.encode(): v.encode() for k, v in meta.items()}
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @dataclass
 class ShardStats:
+    """What a shard read and wrote; the steps' own statistics are in `steps`."""
     files: int = 0
     documents: int = 0
     rejects: int = 0
@@ -60,50 +54,22 @@ class ShardStats:
     chars_raw: int = 0
     chars_out: int = 0
     words_out: int = 0
-    repairs: Counter = field(default_factory=Counter)  # rule -> repairs made
-    repaired_docs: int = 0
-    boilerplate: Counter = field(default_factory=Counter)  # rule -> lines removed
-    boilerplate_heavy: int = 0
-    mt_flags: Counter = field(default_factory=Counter)  # rule -> flags
-    mt_suspects: int = 0
-    langs: Counter = field(default_factory=Counter)
     reject_reasons: Counter = field(default_factory=Counter)
-    step_seconds: Counter = field(default_factory=Counter)
-    top_flagged: list = field(default_factory=list)
+    write_seconds: float = 0.0
+    clock: core.StepClock = field(default_factory=core.StepClock)
+    steps: StepStats = field(default_factory=lambda: StepStats(core.STEPS))
 
-    def observe(self, rec: RawRecord, doc_id: str, c) -> None:
+    def observe(self, doc: Document) -> None:
         self.documents += 1
-        self.chars_raw += len(rec.text)
-        self.chars_out += len(c.text)
-        self.words_out += c.n_words
-        if c.repairs:
-            self.repaired_docs += 1
-        for rule, n in c.repairs:
-            self.repairs[rule] += n
-        for rule, _ in c.boilerplate:
-            self.boilerplate[rule] += 1
-        self.boilerplate_heavy += c.boilerplate_heavy
-        for f in c.mt.flags:
-            self.mt_flags[f.rule] += 1
-        self.mt_suspects += c.mt.suspect
-        self.langs[c.lang] += 1
-        if c.mt.flags:
-            self.top_flagged.append({"doc_id": doc_id, "source_path": rec.source_path,
-                                     "source_record": rec.source_record, "mt_score": c.mt.score,
-                                     "mt_suspect": c.mt.suspect, "flags": len(c.mt.flags)})
-            if len(self.top_flagged) > 2 * TOP_FLAGGED_PER_SHARD:
-                self._trim()
-
-    def _trim(self) -> None:
-        self.top_flagged.sort(key=lambda d: (-d["mt_score"], -d["flags"], d["doc_id"]))
-        del self.top_flagged[TOP_FLAGGED_PER_SHARD:]
+        self.chars_raw += len(doc.raw)
+        self.chars_out += len(doc.text)
+        self.words_out += len(doc.words())
 
     def to_dict(self) -> dict:
-        self._trim()
-        d = dict(self.__dict__)
-        for k, v in d.items():
-            if isinstance(v, Counter):
-                d[k] = dict(v)
+        d = {k: dict(v) if isinstance(v, Counter) else v for k, v in self.__dict__.items()
+             if k not in ("clock", "steps", "write_seconds")}
+        d["step_seconds"] = {**self.clock.as_dict(), "write": self.write_seconds}
+        d["steps"] = self.steps.to_dict()
         return d
 
 
@@ -135,91 +101,86 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
 
     Returns {"part": name or None, "rows": n, "ledger": [...], "rejects": [...], "stats": {...}}.
     """
-    cfg = Config.from_dict(config)
+    cfg = core.Config.from_dict(config)
     started = time.perf_counter()
     root = Path(drop_dir)
     out = Path(part_path)
-    tmp = out.with_name(f".{out.name}.tmp")
     stats = ShardStats()
-    timer = StepTimer()
-    builder = BatchBuilder(run_id, drop)
-    writer = None
+    clock = stats.clock
+    builder = core.BatchBuilder(run_id, drop)
     rows = 0
     ledger, rejects = [], []
 
-    def flush():
-        nonlocal writer, rows
-        if not len(builder):
-            return
-        batch = builder.flush()
-        if writer is None:
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-            schema = DOC_SCHEMA.with_metadata(parquet_metadata(run_id, drop, cfg))
-            writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-        writer.write_batch(batch, row_group_size=cfg.batch_rows)
-        rows += batch.num_rows
+    with atomic_path(out) as tmp:
+        writer = None
 
-    ahead = Readahead(root, files)
-    try:
-        for i, rel in enumerate(files):
-            ahead.before(i)
-            path = root / rel
-            stats.files += 1
-            n_docs = n_rej = 0
-            data = None
-            try:
-                st = path.stat()
-                size, mtime_ns = st.st_size, st.st_mtime_ns
-                if file_format(rel)[0] == "txt" and size <= ONE_READ_MAX_BYTES:
-                    data = path.read_bytes()
-                    digest = hashlib.sha256(data).hexdigest()
+        def flush():
+            nonlocal writer, rows
+            if not len(builder):
+                return
+            batch = builder.flush()
+            stats.steps.observe_batch(batch)
+            if writer is None:
+                schema = builder.schema.with_metadata(parquet_metadata(run_id, drop, cfg))
+                writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+            writer.write_batch(batch, row_group_size=cfg.batch_rows)
+            rows += batch.num_rows
+
+        ahead = Readahead(root, files)
+        try:
+            for i, rel in enumerate(files):
+                ahead.before(i)
+                path = root / rel
+                stats.files += 1
+                n_docs = n_rej = 0
+                data = None
+                try:
+                    st = path.stat()
+                    size, mtime_ns = st.st_size, st.st_mtime_ns
+                    if file_format(rel)[0] == "txt" and size <= ONE_READ_MAX_BYTES:
+                        data = path.read_bytes()
+                        digest = hashlib.sha256(data).hexdigest()
+                    else:
+                        digest = file_sha256(path)
+                except OSError as exc:
+                    size, mtime_ns, digest = -1, -1, ""
+                    items = [Reject(rel, None, "io_error", f"{type(exc).__name__}: {exc}")]
                 else:
-                    digest = file_sha256(path)
-            except OSError as exc:
-                size, mtime_ns, digest = -1, -1, ""
-                items = [Reject(rel, None, "io_error", f"{type(exc).__name__}: {exc}")]
-            else:
-                stats.bytes_in += size
-                items = _records_with_retry(path, rel, cfg.text_field, data=data)
-            for item in items:
-                if not isinstance(item, Reject):
-                    try:
-                        cleaned = clean_text(item.text, cfg, timer)
-                    except Exception as exc:  # a rule failing on one document must not stop the run
-                        item = Reject(item.source_path, item.source_record, "cleaning_error",
-                                      f"{type(exc).__name__}: {exc} (the record is kept in quarantine "
-                                      "with this reason; please report it)")
-                if isinstance(item, Reject):
-                    n_rej += 1
-                    stats.rejects += 1
-                    stats.reject_reasons[item.reason] += 1
-                    rejects.append({"drop": drop, "source_path": item.source_path,
-                                    "source_record": item.source_record, "reason": item.reason,
-                                    "error": item.error, "run_id": run_id})
-                    continue
-                doc_id = builder.add(item, cleaned)
-                stats.observe(item, doc_id, cleaned)
-                n_docs += 1
-                if len(builder) >= cfg.batch_rows:
-                    t = time.perf_counter()
-                    flush()
-                    timer.seconds["write"] += time.perf_counter() - t
-            ledger.append({"drop": drop, "path": rel, "size": size, "mtime_ns": mtime_ns,
-                           "sha256": digest, "run_id": run_id, "documents": n_docs,
-                           "rejects": n_rej, "status": "ok" if n_docs and not n_rej else
-                           ("partial" if n_docs else "rejected")})
-        t = time.perf_counter()
-        flush()
-        if writer is not None:
-            writer.close()
-            writer = None
-            os.replace(tmp, out)
-        timer.seconds["write"] += time.perf_counter() - t
-    finally:
-        if writer is not None:  # failed mid-way: leave nothing behind
-            writer.close()
-        tmp.unlink(missing_ok=True)
-    stats.step_seconds = timer.seconds
+                    stats.bytes_in += size
+                    items = _records_with_retry(path, rel, cfg.text_field, data=data)
+                for item in items:
+                    if not isinstance(item, Reject):
+                        try:
+                            doc = core.clean_document(Document(item.text, item), cfg, clock)
+                        except Exception as exc:  # a rule failing on one document must not stop the run
+                            item = Reject(item.source_path, item.source_record, "cleaning_error",
+                                          f"{type(exc).__name__}: {exc} (the record is kept in "
+                                          "quarantine with this reason; please report it)")
+                    if isinstance(item, Reject):
+                        n_rej += 1
+                        stats.rejects += 1
+                        stats.reject_reasons[item.reason] += 1
+                        rejects.append({"drop": drop, "source_path": item.source_path,
+                                        "source_record": item.source_record, "reason": item.reason,
+                                        "error": item.error, "run_id": run_id})
+                        continue
+                    builder.add(item, doc)
+                    stats.observe(doc)
+                    n_docs += 1
+                    if len(builder) >= cfg.batch_rows:
+                        t = time.perf_counter()
+                        flush()
+                        stats.write_seconds += time.perf_counter() - t
+                ledger.append({"drop": drop, "path": rel, "size": size, "mtime_ns": mtime_ns,
+                               "sha256": digest, "run_id": run_id, "documents": n_docs,
+                               "rejects": n_rej, "status": "ok" if n_docs and not n_rej else
+                               ("partial" if n_docs else "rejected")})
+            t = time.perf_counter()
+            flush()
+        finally:
+            if writer is not None:  # closed before the rename, or before removal on failure
+                writer.close()
+        stats.write_seconds += time.perf_counter() - t
     summary = stats.to_dict()
     summary["seconds"] = time.perf_counter() - started
     return {"part": out.name if rows else None, "rows": rows, "ledger": ledger,
@@ -231,14 +192,11 @@ def clean_listed_shard(drop_dir: str, files_path: str, part_path: str, record_pr
     """`clean_shard` for an orchestrator: the file list is read from `files_path` (a JSON list)
     and the per-file ledger entries and rejects are written next to `record_prefix`
     (`<prefix>.ledger.parquet`, `<prefix>.rejects.parquet`), so neither travels through task
-    parameters, results or process pipes (84k paths cost the flow process seconds there).
-    Returns {"part", "rows", "stats"}."""
-    from .dataset import LEDGER_SCHEMA, replace_file
-
+    parameters, results or process pipes. Returns {"part", "rows", "stats"}."""
     files = json.loads(Path(files_path).read_text())
     result = clean_shard(drop_dir, files, part_path, run_id, drop, config)
-    replace_file(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA),
-                       Path(f"{record_prefix}.ledger.parquet"))
-    replace_file(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA),
-                       Path(f"{record_prefix}.rejects.parquet"))
+    write_parquet(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA),
+                  Path(f"{record_prefix}.ledger.parquet"))
+    write_parquet(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA),
+                  Path(f"{record_prefix}.rejects.parquet"))
     return result

@@ -31,13 +31,14 @@ def analyse(articles):
     rows = []
     for a in articles:
         c = clean_text(a.text)
+        v = c.values
         headline = repair_text(a.text.split("\n", 1)[0]).text  # its entities are repaired too
-        content_rules = sorted(r for r, _ in c.repairs if not r.startswith("ws_"))
+        content_rules = sorted(r for r, _ in v["repairs"] if not r.startswith("ws_"))
         changed = words(c.text) != words(a.body)
-        rows.append({"path": a.path, "title_ok": c.title is not None and words(c.title) == words(headline), "changed": changed,
-                     "content_rules": content_rules, "removed": c.boilerplate,
-                     "suspect": c.mt.suspect, "score": c.mt.score, "lang": c.lang,
-                     "flags": [f.rule for f in c.mt.flags]})
+        rows.append({"path": a.path, "title_ok": v["title"] is not None and words(v["title"]) == words(headline),
+                     "changed": changed, "content_rules": content_rules, "removed": v["boilerplate"],
+                     "suspect": v["mt_suspect"], "score": v["mt_score"], "lang": v["lang"],
+                     "flags": [f[0] for f in v["mt_flags"]]})
     return rows
 
 

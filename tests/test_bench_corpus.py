@@ -12,7 +12,7 @@ import pytest
 
 from bench.corpus import DAMAGE, build_corpus
 from bench.synthetic import write_source
-from pipeline.dataset import discover
+from pipeline.storage.planning import discover
 from pipeline.readers import RawRecord, read_file
 
 

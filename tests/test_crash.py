@@ -11,7 +11,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from pipeline.core import clean_text, doc_id_for
-from pipeline.dataset import discover
+from pipeline.storage.planning import discover
 from pipeline.decode import decode_bytes
 
 from conftest import REPO, SAMPLE_DROP

@@ -3,7 +3,7 @@ import os
 
 import pyarrow.parquet as pq
 
-from pipeline import dataset
+from pipeline.storage import commit, layout, ledger, planning, runs, staging
 from pipeline.shard import clean_shard
 
 TEXT = "Shares in the firm rose 5% on Monday.\n\nAnalysts said the results beat forecasts."
@@ -18,14 +18,14 @@ def make_drop(root, n, prefix="doc"):
 
 def run_once(tmp_path, drop_dir, out, files=None, incremental=False):
     """Clean a drop the way the flow does, without Prefect: shard, stage, commit."""
-    files = files if files is not None else dataset.discover(drop_dir)
-    run_id = dataset.new_run_id()
-    with dataset.Staging(out, run_id) as st:
+    files = files if files is not None else planning.discover(drop_dir)
+    run_id = runs.new_run_id()
+    with staging.Staging(out, run_id) as st:
         staged = st.drop_dir(drop_dir.name)
         results = [clean_shard(str(drop_dir), shard, str(staged / f"part-{run_id[:8]}-{i:05d}.parquet"),
                                run_id, drop_dir.name)
-                   for i, shard in enumerate(dataset.make_shards(files, 200, 64, 1))]
-        dataset.commit_drop(out, drop_dir.name, staged,
+                   for i, shard in enumerate(planning.make_shards(files, 200, 64, 1))]
+        commit.commit_drop(out, drop_dir.name, staged,
                             replaced={f.path for f in files} if incremental else None,
                             rejects=[r for x in results for r in x["rejects"]],
                             ledger=[e for x in results for e in x["ledger"]])
@@ -33,7 +33,7 @@ def run_once(tmp_path, drop_dir, out, files=None, incremental=False):
 
 
 def rows(out, drop):
-    parts = sorted(dataset.partition_dir(out, drop).glob("*.parquet"))
+    parts = sorted(layout.partition_dir(out, drop).glob("*.parquet"))
     return [r for p in parts for r in pq.read_table(p, columns=["doc_id", "source_path", "run_id"]).to_pylist()]
 
 
@@ -42,30 +42,30 @@ def test_discover_skips_hidden_and_sorts(tmp_path):
     (d / ".DS_Store").write_bytes(b"x")
     (d / "sub").mkdir()
     (d / "sub" / "z.txt").write_text("hello world")
-    assert [f.path for f in dataset.discover(d)] == ["doc000.txt", "doc001.txt", "doc002.txt", "sub/z.txt"]
+    assert [f.path for f in planning.discover(d)] == ["doc000.txt", "doc001.txt", "doc002.txt", "sub/z.txt"]
 
 
 def test_shards_are_coarse_and_bounded():
-    files = [dataset.SourceFile(f"f{i:05d}.txt", 3000, 0) for i in range(10_000)]
-    shards = dataset.make_shards(files, 4 * 1024 * 1024, 64, min_shards=4)
+    files = [planning.SourceFile(f"f{i:05d}.txt", 3000, 0) for i in range(10_000)]
+    shards = planning.make_shards(files, 4 * 1024 * 1024, 64, min_shards=4)
     assert 4 <= len(shards) <= 64
     assert [p for s in shards for p in s] == [f.path for f in files], "every file once, in order"
-    few = dataset.make_shards(files[:5], 4 * 1024 * 1024, 64, min_shards=4)
+    few = planning.make_shards(files[:5], 4 * 1024 * 1024, 64, min_shards=4)
     assert 4 <= len(few) <= 5 and sum(map(len, few)) == 5
-    assert dataset.make_shards([], 100, 10) == []
-    many = [dataset.SourceFile(f"f{i:06d}.txt", 3000, 0) for i in range(100_000)]
-    capped = dataset.make_shards(many, 4 * 1024 * 1024, 16, workers=2)
+    assert planning.make_shards([], 100, 10) == []
+    many = [planning.SourceFile(f"f{i:06d}.txt", 3000, 0) for i in range(100_000)]
+    capped = planning.make_shards(many, 4 * 1024 * 1024, 16, workers=2)
     assert len(capped) <= 16 and sum(map(len, capped)) == 100_000
 
 
 def test_shards_shrink_towards_the_end_of_the_drop():
     """Coarse shards while much work is left, small ones last: no worker waits on a big late shard."""
-    files = [dataset.SourceFile(f"f{i:05d}.txt", 3000, 0) for i in range(20_000)]  # 60 MB
+    files = [planning.SourceFile(f"f{i:05d}.txt", 3000, 0) for i in range(20_000)]  # 60 MB
     cap = 4 * 1024 * 1024
-    shards = dataset.make_shards(files, cap, 64, min_shards=4, workers=2)
+    shards = planning.make_shards(files, cap, 64, min_shards=4, workers=2)
     sizes = [3000 * len(s) for s in shards]
     assert max(sizes) <= cap and sizes[0] > cap - 3000
-    assert sizes[-1] <= dataset.MIN_SHARD_BYTES, "the last shard is a small one"
+    assert sizes[-1] <= planning.MIN_SHARD_BYTES, "the last shard is a small one"
     assert all(b <= a + 3000 for a, b in zip(sizes, sizes[1:])), f"sizes never grow: {sizes}"
     # the work still to do after the second-to-last shard starts is small against the first shard
     assert sum(sizes[-2:]) < sizes[0]
@@ -87,18 +87,18 @@ def test_shards_are_balanced_by_estimated_text_not_file_size(tmp_path):
     pq.write_table(pa.table({"text": [f"{text} {i}" for i in range(400)]}), d / "b.parquet")
     for i in range(50):
         (d / f"c{i:02d}.txt").write_text(text)
-    files = dataset.discover(d)
-    w = dict(zip((f.path for f in files), dataset.estimate_work(d, files)))
-    assert w["a.jsonl.gz"] == len(recs.encode()) + dataset.FILE_COST_BYTES
+    files = planning.discover(d)
+    w = dict(zip((f.path for f in files), planning.estimate_work(d, files)))
+    assert w["a.jsonl.gz"] == len(recs.encode()) + planning.FILE_COST_BYTES
     assert w["a.jsonl.gz"] > 20 * (d / "a.jsonl.gz").stat().st_size
     assert w["b.parquet"] > 400 * len(text)
-    assert w["c00.txt"] == len(text) + dataset.FILE_COST_BYTES
+    assert w["c00.txt"] == len(text) + planning.FILE_COST_BYTES
     (d / "broken.gz").write_bytes(b"not gzip at all, whatever its name says")
     (d / "broken.parquet").write_bytes(b"PAR1 not really")
-    files = dataset.discover(d)
-    w = dict(zip((f.path for f in files), dataset.estimate_work(d, files)))
+    files = planning.discover(d)
+    w = dict(zip((f.path for f in files), planning.estimate_work(d, files)))
     for name in ("broken.gz", "broken.parquet"):  # the shard quarantines them with a reason
-        assert w[name] == (d / name).stat().st_size + dataset.FILE_COST_BYTES, name
+        assert w[name] == (d / name).stat().st_size + planning.FILE_COST_BYTES, name
 
 
 def test_rerun_replaces_the_partition(tmp_path):
@@ -110,8 +110,8 @@ def test_rerun_replaces_the_partition(tmp_path):
     assert len({r["doc_id"] for r in got}) == 7
     left = [p.name for p in (out / "_staging").iterdir() if p.name != "_commit.lock"]
     assert left == [], "staging is cleaned after commit"
-    ledger = dataset.load_ledger(out, "d1")
-    assert sorted(ledger) == [f"doc{i:03d}.txt" for i in range(7)]
+    entries = ledger.load_ledger(out, "d1")
+    assert sorted(entries) == [f"doc{i:03d}.txt" for i in range(7)]
 
 
 def test_incremental_commit_keeps_other_files_and_replaces_changed(tmp_path):
@@ -120,14 +120,14 @@ def test_incremental_commit_keeps_other_files_and_replaces_changed(tmp_path):
     before = {r["source_path"]: r for r in rows(out, "d1")}
     (d / "doc002.txt").write_text("Changed story\n\nA wholly different article body now.")
     (d / "new.txt").write_text("New story\n\nBrand new article arrived later.")
-    todo = dataset.changed_files(d, dataset.discover(d), dataset.load_ledger(out, "d1"))
+    todo = ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1"))
     assert [f.path for f in todo] == ["doc002.txt", "new.txt"]
     run_once(tmp_path, d, out, files=todo, incremental=True)
     after = {r["source_path"]: r for r in rows(out, "d1")}
     assert len(rows(out, "d1")) == 6
     assert after["doc000.txt"] == before["doc000.txt"]
     assert after["doc002.txt"]["doc_id"] != before["doc002.txt"]["doc_id"]
-    assert dataset.changed_files(d, dataset.discover(d), dataset.load_ledger(out, "d1")) == []
+    assert ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1")) == []
 
 
 def test_touched_but_unchanged_file_is_not_reprocessed(tmp_path):
@@ -135,7 +135,7 @@ def test_touched_but_unchanged_file_is_not_reprocessed(tmp_path):
     run_once(tmp_path, d, out)
     st = (d / "doc000.txt").stat()
     os.utime(d / "doc000.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    assert dataset.changed_files(d, dataset.discover(d), dataset.load_ledger(out, "d1")) == []
+    assert ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1")) == []
 
 
 def test_rejects_are_replaced_not_appended(tmp_path):
@@ -146,7 +146,7 @@ def test_rejects_are_replaced_not_appended(tmp_path):
     rej = pq.read_table(out / "_rejects" / "drop=d1" / "rejects.parquet").to_pylist()
     assert [(r["source_path"], r["reason"]) for r in rej] == [("empty.txt", "empty")]
     (d / "empty.txt").write_text("Now it has a story.\n\nAnd a body.")
-    todo = dataset.changed_files(d, dataset.discover(d), dataset.load_ledger(out, "d1"))
+    todo = ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1"))
     run_once(tmp_path, d, out, files=todo, incremental=True)
     assert not (out / "_rejects" / "drop=d1" / "rejects.parquet").exists()
     assert len(rows(out, "d1")) == 3
@@ -157,9 +157,9 @@ def test_sweep_removes_dead_runs_staging_only(tmp_path):
     dead = out / "_staging" / "deadbeef" / "drop=x"
     dead.mkdir(parents=True)
     (dead / "part-0.parquet").write_bytes(b"half written")
-    with dataset.Staging(out, "live-run") as st:
+    with staging.Staging(out, "live-run") as st:
         st.drop_dir("y")
-        assert dataset.sweep_staging(out) == ["deadbeef"]
+        assert staging.sweep_staging(out) == ["deadbeef"]
         assert st.root.is_dir()
     assert not (out / "_staging" / "deadbeef").exists()
 
@@ -172,9 +172,9 @@ def test_sweep_restores_a_partition_left_out_by_an_interrupted_two_rename_swap(t
     before = rows(out, "d1")
     dead = out / "_staging" / "deadrun"
     dead.mkdir(parents=True)
-    os.rename(dataset.partition_dir(out, "d1"), dead / "drop=d1.old")  # the first rename happened
+    os.rename(layout.partition_dir(out, "d1"), dead / "drop=d1.old")  # the first rename happened
     assert rows(out, "d1") == []
-    dataset.sweep_staging(out)
+    staging.sweep_staging(out)
     assert rows(out, "d1") == before and not dead.exists()
 
 
@@ -187,21 +187,21 @@ def test_listed_shard_keeps_its_records_in_files_beside_the_plan(tmp_path):
 
     d = make_drop(tmp_path / "raw" / "d1", 3)
     (d / "empty.txt").write_bytes(b"")
-    files = [f.path for f in dataset.discover(d)]
+    files = [f.path for f in planning.discover(d)]
     rec = tmp_path / "shards"
     rec.mkdir()
     (rec / "shard-00000.files.json").write_text(json.dumps(files))
     result = clean_listed_shard(str(d), str(rec / "shard-00000.files.json"),
                                 str(tmp_path / "part.parquet"), str(rec / "shard-00000"), "r1", "d1")
     assert set(result) == {"part", "rows", "stats"} and result["rows"] == 3
-    ledger, rejects = dataset.read_record_tables([rec / "shard-00000"])
-    assert sorted(ledger["path"].to_pylist()) == sorted(files)
+    led, rejects = ledger.read_record_tables([rec / "shard-00000"])
+    assert sorted(led["path"].to_pylist()) == sorted(files)
     assert rejects.to_pylist()[0]["source_path"] == "empty.txt"
     assert rejects.to_pylist()[0]["reason"] == "empty"
     out = tmp_path / "out"
     staged = tmp_path / "staged"
     staged.mkdir()
     os.replace(tmp_path / "part.parquet", staged / "part.parquet")
-    dataset.commit_drop(out, "d1", staged, replaced=None, rejects=rejects, ledger=ledger)
-    assert sorted(dataset.load_ledger(out, "d1")) == sorted(files)
+    commit.commit_drop(out, "d1", staged, replaced=None, rejects=rejects, ledger=led)
+    assert sorted(ledger.load_ledger(out, "d1")) == sorted(files)
     assert len(rows(out, "d1")) == 3

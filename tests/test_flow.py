@@ -13,7 +13,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.schema import DOC_SCHEMA, SCHEMA_VERSION
+from pipeline.core import schema
+from pipeline.schema import SCHEMA_VERSION
 
 from conftest import REPO, SAMPLE_DROP
 
@@ -33,7 +34,7 @@ def test_clean_drop_on_sample_drop(prefect_api, tmp_path):
 
     table = read(out)
     assert table.num_rows == 5
-    for f in DOC_SCHEMA:
+    for f in schema():
         assert table.schema.field(f.name).type == f.type, f.name
     rows = {r["source_path"][:3]: r for r in table.to_pylist()}
     assert rows["000"]["published"] == dt.date(2020, 1, 9)

@@ -155,18 +155,18 @@ def test_transient_io_error_is_retried_then_quarantined(tmp_path, monkeypatch):
 
 
 def test_a_document_that_breaks_a_step_is_quarantined_and_the_shard_goes_on(tmp_path, monkeypatch):
-    import pipeline.shard as shard
+    from pipeline import core
+    from pipeline.step import Step
 
     (tmp_path / "a.txt").write_text(ARTICLE)
     (tmp_path / "b.txt").write_text("BOOM " + ARTICLE)
-    real = shard.clean_text
 
-    def fragile(text, *args):
-        if text.startswith("BOOM"):
+    def fragile(doc, config):
+        if doc.raw.startswith("BOOM"):
             raise ValueError("a rule choked")
-        return real(text, *args)
+        return {}
 
-    monkeypatch.setattr(shard, "clean_text", fragile)
+    monkeypatch.setattr(core, "STEPS", [Step("fragile", "fragile-1", fragile)] + core.STEPS)
     result = clean_shard(str(tmp_path), ["a.txt", "b.txt"], str(tmp_path / "p.parquet"), "r", "d")
     assert result["rows"] == 1
     assert [(r["source_path"], r["reason"]) for r in result["rejects"]] == [("b.txt", "cleaning_error")]

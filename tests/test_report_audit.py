@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import build_parser
-from pipeline import dataset
+from pipeline.storage import commit, planning, runs, staging
 from pipeline.audit import mark_flags, show_document
 from pipeline.report import write_report
 from pipeline.runsummary import summarize, to_markdown
@@ -21,15 +21,15 @@ from conftest import SAMPLE_DROP
 def out(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "clean"
     drop = SAMPLE_DROP
-    files = dataset.discover(drop)
-    run_id = dataset.new_run_id()
-    with dataset.Staging(out, run_id) as st:
+    files = planning.discover(drop)
+    run_id = runs.new_run_id()
+    with staging.Staging(out, run_id) as st:
         staged = st.drop_dir(drop.name)
         res = clean_shard(str(drop), [f.path for f in files], str(staged / "part-0.parquet"), run_id, drop.name)
-        dataset.commit_drop(out, drop.name, staged, replaced=None, rejects=res["rejects"], ledger=res["ledger"])
+        commit.commit_drop(out, drop.name, staged, replaced=None, rejects=res["rejects"], ledger=res["ledger"])
     summary = summarize([res], res["rejects"], run_id=run_id, drop=drop.name, seconds=1.0,
                         finished_at="2026-01-01T00:00:00")
-    dataset.write_run_summary(out, summary)
+    runs.write_run_summary(out, summary)
     return out
 
 

@@ -1,0 +1,88 @@
+"""Options: every knob of a run, declared once (name, type, default, help).
+
+The run's own options are declared here; a step declares the options it reads next to its code
+(`Step.options`). `pipeline.core` gathers both into `OPTIONS` and the `Config` class; the CLI's
+flags (`corpus-clean run/new --help`) and the flows' parameters are generated from `OPTIONS`, so
+an option added in one place appears everywhere, with one default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # Config field, flow parameter; the CLI flag is --name-with-dashes
+    type: type  # str, int, float or bool
+    default: object  # None only with nullable=True: decided at run time (say how in `help`)
+    help: str
+    nullable: bool = False
+    # False: a Config field the library reads, but neither a CLI flag nor a flow parameter.
+    exposed: bool = True
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def check(self, value):
+        """`value` converted to the option's type, or a ValueError that names the option."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise ValueError(f"option {self.name} must not be empty")
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, self.type) or (self.type is int and isinstance(value, bool)):
+            raise ValueError(f"option {self.name} must be {self.type.__name__}, got {value!r}")
+        return value
+
+
+RUN_OPTIONS: list[Option] = [
+    Option("text_field", str, "text",
+           "JSONL field / CSV or Parquet column holding the article"),
+    Option("workers", int, None,
+           "local worker processes (default: one per core)", nullable=True),
+    # Coarse on purpose: every task costs API calls that compete with the workers for the cores.
+    Option("shard_mb", float, 16.0,
+           "target input MB per shard, i.e. per Prefect task (a bigger file is a shard of its own)"),
+    Option("max_shards", int, 64, "upper bound on shards per drop", exposed=False),
+    Option("batch_rows", int, 500,
+           "rows per Arrow batch and Parquet row group (bounds memory for any file size)",
+           exposed=False),
+]
+
+
+class ConfigBase:
+    """Methods of the generated Config dataclass."""
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None):
+        """A Config from (a subset of) its fields; None values take the option's default."""
+        data = data or {}
+        unknown = set(data) - {o.name for o in cls.OPTIONS}
+        if unknown:
+            raise ValueError(f"unknown option(s): {sorted(unknown)}")
+        return cls(**{o.name: o.check(data[o.name]) for o in cls.OPTIONS
+                      if data.get(o.name) is not None})
+
+
+def make_config(options: list[Option]) -> type:
+    """The frozen `Config` dataclass with one field per option."""
+    names = [o.name for o in options]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"option(s) declared twice: {dupes}")
+    fields = [(o.name, o.type if not o.nullable else (o.type | None),
+               dataclasses.field(default=o.default)) for o in options]
+    cls = dataclasses.make_dataclass("Config", fields, bases=(ConfigBase,), frozen=True,
+                                     namespace={"OPTIONS": tuple(options)})
+    cls.__module__ = "pipeline.core"
+    return cls

@@ -1,0 +1,63 @@
+"""Files written whole or not at all, and read back without pandas."""
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+@contextmanager
+def atomic_path(dest: Path):
+    """Yield a temporary path beside `dest`; when the block succeeds, what it wrote there becomes
+    `dest` in one rename (a block that wrote nothing leaves `dest` alone); when it fails, the
+    temporary file is removed. Readers see the old file or the new one, never half."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    try:
+        yield tmp
+        if tmp.exists():
+            os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet(table: pa.Table, dest: Path) -> None:
+    with atomic_path(dest) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def write_text(dest: Path, text: str) -> None:
+    with atomic_path(dest) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def read_parquet(path, schema: pa.Schema | None = None, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file as a table (cast to `schema` if given). Through ParquetFile, not
+    pq.read_table: that goes through pyarrow.dataset, whose import pulls in pandas."""
+    table = pq.ParquetFile(path).read(columns=columns)
+    return table.cast(schema) if schema is not None else table
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE). False where unsupported."""
+    fn = getattr(_libc, "renameat2", None)
+    if fn is None:
+        return False
+    rc = fn(_AT_FDCWD, os.fsencode(str(a)), _AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a))

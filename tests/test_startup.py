@@ -1,0 +1,32 @@
+"""The drop listing the CLI takes while Prefect's temporary API boots (flows.startup)."""
+from pipeline.storage import planning
+
+from flows import startup
+
+
+def _drop(tmp_path):
+    d = tmp_path / "drop"
+    (d / "sub").mkdir(parents=True)
+    for name in ("b.txt", "a.jsonl", "sub/c.txt", ".hidden"):
+        (d / name).write_text("x")
+    return d
+
+
+def test_take_returns_the_listing_once_for_the_same_folder(tmp_path):
+    d = _drop(tmp_path)
+    startup.start_listing(d)
+    assert startup.take_listing(tmp_path / "other") is None  # another folder: nothing
+    assert startup.take_listing(tmp_path / "drop" / "sub" / "..") == planning.discover(d)  # same folder, any spelling
+    assert startup.take_listing(d) is None  # once: a second flow run lists the folder itself
+
+
+def test_missing_folder_or_failed_listing_leaves_it_to_the_flow(tmp_path, monkeypatch):
+    startup.start_listing(tmp_path / "nope")
+    assert startup.take_listing(tmp_path / "nope") is None
+    d = _drop(tmp_path)
+
+    def broken(path):
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(planning, "discover", broken)
+    startup.start_listing(d)
+    assert startup.take_listing(d) is None
