@@ -8,12 +8,15 @@ matched by line rules. Every removed line is returned with its rule. docs/boiler
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .boilerplate_gates import factor_gate, prefix_gate
+from .boilerplate_model import is_prose, line_features, load_model
 
 NAME = "boilerplate"
 
@@ -157,11 +160,142 @@ def _title_like(line: str, n_words: int) -> bool:
     )
 
 
-def strip_boilerplate(text: str, *, max_share: float = 0.5) -> BoilerplateResult:
-    """Remove boilerplate lines from a repaired article body (paragraphs split by blank lines)."""
+_TWEET_CHARS = 320  # a tweet's text: 280 characters, plus room for its links
+_WRAP_MIN, _WRAP_MAX = 30, 110  # plausible hard-wrap widths (characters)
+_WRAP_SHARE = 0.75  # share of a document's in-paragraph line breaks that must look wrapped
+_WRAP_MIN_BREAKS = 3
+_MODEL = load_model()
+_MODEL_MIN_UNITS = 8  # fewer units than this: a short note or a clean article, nothing to classify
+_MODEL_MAX_OPENING = 2  # units allowed before the first prose unit of a clean article (headline, byline)
+FURNITURE = "page_furniture"  # rule name of lines removed by the line classifier
+REPEATED = "repeated_in_drop"  # rule name of lines that recur across the documents of a drop
+
+
+@dataclass
+class _Doc:
+    """A document cut into paragraphs, physical lines and units (the lines rules judge: a physical
+    line, or in hard-wrapped text the physical lines of one wrapped paragraph line, rejoined)."""
+
+    lines: list[str]  # physical lines, verbatim
+    units: list[str]  # unit texts (physical lines joined with one space)
+    members: list[list[int]]  # physical line indices of each unit
+    para_of: list[int]  # paragraph of each unit
+    n_paras: int
+    wrapped: bool
+
+
+def _cut(text: str) -> _Doc:
     paras = [p.split("\n") for p in _PARA_SPLIT.split(text.strip()) if p.strip()]
     lines = [ln for p in paras for ln in p]
-    para_of = [k for k, p in enumerate(paras) for _ in p]
+    para_of_line = [k for k, p in enumerate(paras) for _ in p]
+    width = _wrap_width(lines, para_of_line)
+    units, members, para_of = [], [], []
+    for i, ln in enumerate(lines):
+        if (width and members and para_of[-1] == para_of_line[i] and not _BULLET.match(ln)
+                and _is_wrapped(lines[i - 1], ln, width)):
+            members[-1].append(i)
+            units[-1] = units[-1] + " " + ln
+        else:
+            units.append(ln)
+            members.append([i])
+            para_of.append(para_of_line[i])
+    return _Doc(lines, units, members, para_of, len(paras), bool(width))
+
+
+def _is_wrapped(line: str, nxt: str, width: int) -> bool:
+    """A greedy wrapper broke `line` here: the next line's first word would not have fit."""
+    first = nxt.split(maxsplit=1)[0] if nxt.strip() else ""
+    return bool(first) and len(line.rstrip()) + 1 + len(first) > width - 2
+
+
+def _wrap_width(lines: list[str], para_of: list[int]) -> int | None:
+    """The wrap width of hard-wrapped text (lines cut at ~70 characters, wire style), or None.
+    Wrapped: most line breaks inside paragraphs fall where a greedy wrapper at that width would
+    put them, and no line is longer than the width."""
+    breaks = [i for i in range(len(lines) - 1) if para_of[i] == para_of[i + 1]]
+    if len(breaks) < _WRAP_MIN_BREAKS:
+        return None
+    width = max(len(lines[i].rstrip()) for i in breaks)
+    if not _WRAP_MIN <= width <= _WRAP_MAX or max(len(ln.rstrip()) for ln in lines) > width + 2:
+        return None
+    hits = sum(1 for i in breaks if _is_wrapped(lines[i], lines[i + 1], width))
+    return width if hits >= _WRAP_SHARE * len(breaks) else None
+
+
+def classifier_applies(units: list[str]) -> bool:
+    """Whether the line classifier looks at a document at all. A page dump opens with the site's
+    header (menus, sign-in, section lists) before the article's first sentence; a clean article
+    opens with its text, at most after a headline and a byline. So a document of fewer than
+    _MODEL_MIN_UNITS units, or whose first prose unit comes within the first
+    _MODEL_MAX_OPENING + 1 units, is left to the catalog: lists and tables at the end of a clean
+    article (fixtures, seedings, line-ups) look like a page's footer, and stay."""
+    if len(units) < _MODEL_MIN_UNITS:
+        return False
+    for i, u in enumerate(units[:_MODEL_MAX_OPENING + 1]):
+        if is_prose(u):
+            return False
+    return True
+
+
+def classifier_inputs(text: str) -> tuple[list[str], list[bool]]:
+    """(units, whether a catalog rule took each unit): what the line classifier sees for `text`.
+    Used by scripts/fit_boilerplate_model.py so the model is fitted on exactly these inputs."""
+    doc = _cut(text)
+    rule = _catalog(doc)
+    return doc.units, [r is not None for r in rule]
+
+
+_SHIPPED = object()
+
+
+def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
+                      drop_lines: "DropLines | None" = None) -> BoilerplateResult:
+    """Remove boilerplate lines from a repaired article body (paragraphs split by blank lines).
+
+    `model`: the line classifier run after the catalog (rule `page_furniture`); by default the
+    shipped one (rules/boilerplate_model.json), None for the catalog alone.
+    `drop_lines`: the drop's recurring lines (see `DropLines`), for rule `repeated_in_drop`.
+    """
+    if model is _SHIPPED:
+        model = _MODEL
+    doc = _cut(text)
+    rule = _catalog(doc)
+    n = len(doc.units)
+    if drop_lines is not None:
+        for i in range(n):
+            if rule[i] is None and drop_lines.is_common(doc.units[i]):
+                rule[i] = REPEATED
+    if model is not None and classifier_applies(doc.units):
+        feats = line_features(doc.units, [r is not None for r in rule])
+        cut = model.threshold
+        marked = [i for i in range(n) if rule[i] is None and model.prob(feats[i]) < cut]
+        # the classifier never empties a document: what it alone would take stays then
+        if len(marked) < sum(1 for r in rule if r is None):
+            for i in marked:
+                rule[i] = FURNITURE
+
+    kept: list[list[str]] = [[] for _ in range(doc.n_paras)]
+    removed: list[tuple[str, str]] = []
+    removed_words = total = 0
+    for u, idx in enumerate(doc.members):
+        for j, i in enumerate(idx):
+            ln = doc.lines[i]
+            k = len(ln.split())
+            total += k
+            if rule[u] is None:
+                bullet = j == 0 and _BULLET.match(ln) and not _TWEET_SIGNATURE.match(ln)
+                kept[doc.para_of[u]].append("- " + ln[2:] if bullet else ln)
+            else:
+                removed.append((rule[u], ln))
+                removed_words += k
+    share = removed_words / total if total else 0.0
+    out = "\n\n".join("\n".join(p) for p in kept if p)
+    return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share)
+
+
+def _catalog(doc: _Doc) -> list[str | None]:
+    """The catalog's verdict per unit: the rule that takes it, or None."""
+    lines, para_of = doc.units, doc.para_of
     n = len(lines)
     nwords = [len(ln.split()) for ln in lines]
     # a tweet signature "- Name (@handle) Month D, YYYY" on its own line is not a list item
@@ -193,29 +327,25 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5) -> BoilerplateResult
                 rule[j] = rule[i]
                 j += 1
 
-    # A tweet signature on its own line takes the tweet text above it in the same paragraph.
+    # A tweet signature on its own line takes the tweet text above it in the same paragraph,
+    # when all of that text fits in a tweet. A longer run (text without blank lines between
+    # paragraphs, where the "paragraph" is the whole article) has no known start: the signature
+    # goes alone and the article above it stays.
     for i in range(n):
         if rule[i] == "embedded_tweet" and lines[i][:1] in "—–-" and _TWEET_SIGNATURE.match(lines[i]):
-            j = i - 1
+            j, chars = i - 1, 0
             while j >= 0 and para_of[j] == para_of[i] and rule[j] is None:
-                rule[j] = "embedded_tweet"
+                chars += len(lines[j]) + 1
                 j -= 1
+            if chars <= _TWEET_CHARS:
+                for k in range(j + 1, i):
+                    rule[k] = "embedded_tweet"
 
+    paras = [[] for _ in range(doc.n_paras)]
+    for i, k in enumerate(para_of):
+        paras[k].append(lines[i])
     _inline_headlines(paras, para_of, lines, nwords, bullet, rule)
-
-    kept: list[list[str]] = [[] for _ in paras]
-    removed: list[tuple[str, str]] = []
-    removed_words = 0
-    for i, ln in enumerate(lines):
-        if rule[i] is None:
-            kept[para_of[i]].append("- " + ln[2:] if bullet[i] else ln)
-        else:
-            removed.append((rule[i], ln))
-            removed_words += nwords[i]
-    total = sum(nwords)
-    share = removed_words / total if total else 0.0
-    out = "\n\n".join("\n".join(p) for p in kept if p)
-    return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share)
+    return rule
 
 
 def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
@@ -248,3 +378,60 @@ def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
         hit = next((r.id for r in _BETWEEN_RULES if r.hit(ln, nwords[i])), None)
         if hit:
             rule[i] = hit
+
+
+# --- recurring lines across a drop -------------------------------------------------------
+_WS = re.compile(r"\s+")
+_HAS_WORD = re.compile(r"\w")
+
+
+def _line_key(unit: str) -> bytes:
+    # a stable digest (Python's hash() of a str changes between processes)
+    return hashlib.blake2b(_WS.sub(" ", unit.strip()).encode("utf-8", "surrogatepass"),
+                           digest_size=8).digest()
+
+
+@dataclass
+class DropLines:
+    """Lines that recur across many documents of one drop: site furniture (menus, footers, sign-in
+    and newsletter blocks) that a page dump repeats on every page of a site, in any wording.
+
+    It needs a view across the documents of a drop, so it is a pre-pass: `count` the units of
+    each batch of documents (a shard), `merge` the counts of all batches, then pass the result to
+    `strip_boilerplate(..., drop_lines=...)` for every document of the drop. A line counts once
+    per distinct document, where documents that share their longest line are one document (the
+    same story filed twice is not furniture). Units without a word character are not counted.
+    """
+
+    common: frozenset[bytes]
+    min_docs: int
+
+    @staticmethod
+    def count(texts) -> Counter:
+        """Per line key: in how many distinct documents of `texts` it occurs."""
+        counts: Counter = Counter()
+        seen_docs: set[bytes] = set()
+        for text in texts:
+            units = [u for u in _cut(text).units if _HAS_WORD.search(u)]
+            if not units:
+                continue
+            fingerprint = _line_key(max(units, key=len))
+            if fingerprint in seen_docs:
+                continue
+            seen_docs.add(fingerprint)
+            counts.update({_line_key(u) for u in units})
+        return counts
+
+    @classmethod
+    def merge(cls, counts, min_docs: int = 5) -> "DropLines":
+        total: Counter = Counter()
+        for c in counts:
+            total.update(c)
+        return cls(frozenset(k for k, v in total.items() if v >= min_docs), min_docs)
+
+    @classmethod
+    def from_texts(cls, texts, min_docs: int = 5) -> "DropLines":
+        return cls.merge([cls.count(texts)], min_docs)
+
+    def is_common(self, unit: str) -> bool:
+        return bool(self.common) and _line_key(unit) in self.common
