@@ -177,9 +177,11 @@ class _Doc:
     line, or in hard-wrapped text the physical lines of one wrapped paragraph line, rejoined)."""
 
     lines: list[str]  # physical lines, verbatim
+    line_words: list[int]  # words (whitespace tokens) per physical line
     units: list[str]  # unit texts (physical lines joined with one space)
     members: list[list[int]]  # physical line indices of each unit
     para_of: list[int]  # paragraph of each unit
+    unit_words: list[int]
     n_paras: int
     wrapped: bool
 
@@ -188,18 +190,24 @@ def _cut(text: str) -> _Doc:
     paras = [p.split("\n") for p in _PARA_SPLIT.split(text.strip()) if p.strip()]
     lines = [ln for p in paras for ln in p]
     para_of_line = [k for k, p in enumerate(paras) for _ in p]
+    line_words = [len(ln.split()) for ln in lines]
     width = _wrap_width(lines, para_of_line)
-    units, members, para_of = [], [], []
+    if not width:
+        return _Doc(lines, line_words, lines, [[i] for i in range(len(lines))], para_of_line,
+                    line_words, len(paras), False)
+    units, members, para_of, unit_words = [], [], [], []
     for i, ln in enumerate(lines):
-        if (width and members and para_of[-1] == para_of_line[i] and not _BULLET.match(ln)
+        if (members and para_of[-1] == para_of_line[i] and not _BULLET.match(ln)
                 and _is_wrapped(lines[i - 1], ln, width)):
             members[-1].append(i)
             units[-1] = units[-1] + " " + ln
+            unit_words[-1] += line_words[i]
         else:
             units.append(ln)
             members.append([i])
             para_of.append(para_of_line[i])
-    return _Doc(lines, units, members, para_of, len(paras), bool(width))
+            unit_words.append(line_words[i])
+    return _Doc(lines, line_words, units, members, para_of, unit_words, len(paras), True)
 
 
 def _is_wrapped(line: str, nxt: str, width: int) -> bool:
@@ -280,7 +288,7 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
     for u, idx in enumerate(doc.members):
         for j, i in enumerate(idx):
             ln = doc.lines[i]
-            k = len(ln.split())
+            k = doc.line_words[i]
             total += k
             if rule[u] is None:
                 bullet = j == 0 and _BULLET.match(ln) and not _TWEET_SIGNATURE.match(ln)
@@ -295,9 +303,8 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
 
 def _catalog(doc: _Doc) -> list[str | None]:
     """The catalog's verdict per unit: the rule that takes it, or None."""
-    lines, para_of = doc.units, doc.para_of
+    lines, para_of, nwords = doc.units, doc.para_of, doc.unit_words
     n = len(lines)
-    nwords = [len(ln.split()) for ln in lines]
     # a tweet signature "- Name (@handle) Month D, YYYY" on its own line is not a list item
     bullet = [bool(_BULLET.match(ln)) and not _TWEET_SIGNATURE.match(ln) for ln in lines]
     own = [None if bullet[i] else _line_rule(lines[i], nwords[i]) for i in range(n)]

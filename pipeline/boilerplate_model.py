@@ -29,11 +29,10 @@ _RULES = Path(__file__).parent / "rules"
 # Sentence-final punctuation, after closing quotes and brackets are stripped.
 _CLOSERS = "\"'”’»)]*"
 _FINAL = frozenset(".!?…。！？")
-_STRIP = "\"'“”‘’«»()[]{}.,;:!?¿¡…—–-*•·|/\\#@"
 _GLUE = re.compile(r"[a-z][A-Z][a-z]")
-_SEPARATORS = ("|", " · ", "•", "»", "›", " / ", " - ")
+_SEPARATORS = re.compile(r"\|| · |•|»|›| / | - ")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
-_WEBBY = ("http", "www.", "@", ".com", "#")
+_WEBBY = re.compile(r"http|www\.|@|\.com|#")
 
 PROSE_WORDS = 10  # a prose line: at least this many words and sentence-final punctuation
 SHORT_WORDS = 4  # a short line (menu item, label)
@@ -58,15 +57,18 @@ def _load_stopwords() -> tuple[dict[str, int], list[str]]:
 _STOP_MASKS, STOP_LANGUAGES = _load_stopwords()
 
 
-def _norm(word: str) -> str:
-    return word.strip(_STRIP).lower()
+_LANG_SETS = {1 << k: frozenset(w for w, m in _STOP_MASKS.items() if m & (1 << k))
+              for k in range(len(STOP_LANGUAGES))}
+_TOKEN = re.compile(r"[\w'’-]+")  # the stop lists' words: letters with inner apostrophes, hyphens
+_INITIAL = re.compile(r"(?<!\S)[^\W\d_]")  # first letter of each word that starts with a letter
+_DIGITS = "0123456789"
 
 
-def _stop_language(norm_words: list[str]) -> int:
-    """Bit of the stop-word list that covers most of these words (0: none covers any)."""
+def _stop_language(tokens: list[str]) -> int:
+    """Bit of the stop-word list that covers most of these (lower-cased) words (0: none)."""
     counts = [0] * len(STOP_LANGUAGES)
     get = _STOP_MASKS.get
-    for w in norm_words:
+    for w in tokens:
         m = get(w)
         while m:
             low = m & -m
@@ -111,11 +113,15 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
     n = len(lines)
     if n == 0:
         return []
-    words = [ln.split() for ln in lines]
-    nwords = [len(w) for w in words]
-    normed = [[_norm(w) for w in ws] for ws in words]
-    bit = _stop_language([w for ws in normed[:400] for w in ws])
-    get = _STOP_MASKS.get
+    nwords = [len(ln.split()) for ln in lines]
+    tokens = [_TOKEN.findall(ln.lower()) for ln in lines]
+    sample: list[str] = []
+    for t in tokens:
+        sample += t
+        if len(sample) >= 400:
+            break
+    bit = _stop_language(sample)
+    stopset = _LANG_SETS.get(bit, frozenset())
     sizes = [size_of(ln, k) for ln, k in zip(lines, nwords)]
     finals = [is_final(ln) for ln in lines]
     prose = [s >= PROSE_WORDS and f for s, f in zip(sizes, finals)]
@@ -127,12 +133,10 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
     base = []
     for i, ln in enumerate(lines):
         k = nwords[i]
-        nw = normed[i]
-        stops = sum(1 for w in nw if get(w, 0) & bit) if bit else 0
-        alpha = [w for w in words[i] if w[:1].isalpha()]
-        caps = sum(1 for w in alpha if w[0].isupper())
-        letters = sum(1 for c in ln if c.isalpha())
-        digits = sum(1 for c in ln if c.isdigit())
+        stops = sum(map(stopset.__contains__, tokens[i]))
+        initials = _INITIAL.findall(ln)
+        caps = sum(map(str.isupper, initials))
+        digits = sum(map(ln.count, _DIGITS))
         base.append([
             math.log1p(sizes[i]),
             math.log1p(len(ln)),
@@ -140,13 +144,13 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
             float(ln.rstrip().endswith(":")),
             stops / k if k else 0.0,
             min(stops, 10) / 10.0,
-            caps / len(alpha) if alpha else 0.0,
+            caps / len(initials) if initials else 0.0,
             digits / len(ln) if ln else 0.0,
             min(ln.count(",") / k, 1.0) if k else 0.0,
             float(bool(_GLUE.search(ln))),
-            float(any(s in ln for s in _SEPARATORS)),
-            float(letters > 3 and ln.upper() == ln),
-            float(any(s in ln for s in _WEBBY)),
+            float(_SEPARATORS.search(ln) is not None),
+            float(len(ln) > 3 and ln.isupper()),
+            float(_WEBBY.search(ln) is not None),
             float(bool(_TIME.search(ln))),
             float(catalog[i]),
             float(seen[ln] > 1),
@@ -181,10 +185,18 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
     clusters = {g: _clusters(prose, mass, g) for g in _CLUSTER_GAPS}
     doc = [math.log1p(n), sum(mass) / (sum(len(ln) for ln in lines) or 1), sum(short) / n]
 
+    # window sums (2 lines either side, the line itself left out) by prefix sums
+    cols = [_prefix([b[c] for b in base]) for c in (0, 2, 4, 6)]
+    nonprose = _prefix([0.0 if p else 1.0 for p in prose])
+    log1p = math.log1p
     out = []
     for i in range(n):
         lo, hi = max(0, i - 2), min(n, i + 3)
-        nb = [j for j in range(lo, hi) if j != i] or [i]
+        width = hi - lo - 1
+        if width:
+            win = [(c[hi] - c[lo] - (c[i + 1] - c[i])) / width for c in cols]
+        else:
+            win = [base[i][0], base[i][2], base[i][4], base[i][6]]
         c2, s2, _ = clusters[2][i]
         c6, s6, d6 = clusters[6][i]
         after = 1.0 - before[i] - mass[i] / total
@@ -199,15 +211,18 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
             math.log1p(gap_next[i]),
             math.log1p(run[i]),
             math.log1p(nonprose_run[i]),
-            sum(1 for j in range(max(0, i - 5), min(n, i + 6)) if not prose[j]) / 11.0,
+            (nonprose[min(n, i + 6)] - nonprose[max(0, i - 5)]) / 11.0,
             math.log1p(titles[i]),
             base[i][4] / ref_stop if ref_stop else 0.0,
-            sum(base[j][0] for j in nb) / len(nb),
-            sum(base[j][2] for j in nb) / len(nb),
-            sum(base[j][4] for j in nb) / len(nb),
-            sum(base[j][6] for j in nb) / len(nb),
-            c2, c6, s2, s6, math.log1p(d6),
-        ] + doc)
+        ] + win + [c2, c6, s2, s6, log1p(d6)] + doc)
+    return out
+
+
+def _prefix(values: list[float]) -> list[float]:
+    out, acc = [0.0], 0.0
+    for v in values:
+        acc += v
+        out.append(acc)
     return out
 
 
