@@ -55,14 +55,21 @@ class StepTimer:
     seconds: Counter = field(default_factory=Counter)
 
 
-def clean_text(raw: str, config: Config = Config(), timer: StepTimer | None = None) -> Cleaned:
+def clean_text(raw: str, config: Config = Config(), timer: StepTimer | None = None, *,
+               title: str | None = None, published: dt.date | None = None) -> Cleaned:
+    """`title`/`published`: the record's own metadata (HTML pages), preferred to what the header
+    step finds; with a title given, no headline is split from the body."""
     clock = time.perf_counter
     t0 = clock()
-    published, body = headers.split_date_header(raw)
+    found_date, body = headers.split_date_header(raw)
+    published = published or found_date
     t1 = clock()
     rep = repair.repair_text(body)
     t2 = clock()
-    title, body = headers.split_title(rep.text)
+    if title is None:
+        title, body = headers.split_title(rep.text)
+    else:
+        body = rep.text
     title_shift = len(rep.text) - len(body)
     t3 = clock()
     bp = boilerplate.strip_boilerplate(body, max_share=config.max_boilerplate_share)
@@ -178,7 +185,8 @@ class BatchBuilder:
         return len(self._cols["doc_id"])
 
     def add(self, rec: RawRecord, c: Cleaned) -> str:
-        doc_id = doc_id_for(self.drop, rec.source_path, rec.source_record, rec.text)
+        raw = rec.raw if rec.raw is not None else rec.text  # an HTML page: the HTML
+        doc_id = doc_id_for(self.drop, rec.source_path, rec.source_record, raw)
         col = self._cols
         col["doc_id"].append(doc_id)
         col["source_path"].append(rec.source_path)
@@ -186,7 +194,7 @@ class BatchBuilder:
         col["published"].append(c.published)
         col["title"].append(c.title)
         col["text"].append(c.text)
-        col["text_raw"].append(rec.text)
+        col["text_raw"].append(raw)
         col["encoding"].append(rec.encoding)
         col["meta"].append(json.dumps(rec.meta, ensure_ascii=False, default=str, sort_keys=True)
                            if rec.meta else None)
@@ -223,5 +231,5 @@ def clean_records(records, run_id: str, drop: str, config: Config = Config()) ->
     """Convenience for notebooks and tests: clean RawRecords into one Arrow table."""
     builder = BatchBuilder(run_id, drop)
     for rec in records:
-        builder.add(rec, clean_text(rec.text, config))
+        builder.add(rec, clean_text(rec.text, config, title=rec.title, published=rec.published))
     return pa.Table.from_batches([builder.flush()], schema=DOC_SCHEMA)

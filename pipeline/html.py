@@ -56,14 +56,21 @@ def extract_html(html: str) -> HtmlText:
     doc = trafilatura.bare_extraction(tree, include_comments=False, with_metadata=True)
     text = (doc.text or "") if doc is not None else ""
     blocks = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    title = (doc.title or "").strip() or None if doc is not None else None
+    if title and blocks and _same(blocks[0], title):
+        blocks = blocks[1:]  # the page's <h1>: it is the row's title, not a paragraph of its body
     if not blocks:
         raise HtmlError("empty_extraction", "trafilatura found no main text in the page")
     return HtmlText(
         text="\n\n".join(blocks),
-        title=(doc.title or "").strip() or None,
+        title=title,
         published=_date(doc.date),
         url=(doc.url or "").strip() or None,
     )
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def _date(value: str | None) -> dt.date | None:

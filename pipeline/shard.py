@@ -184,7 +184,10 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
             for item in items:
                 if not isinstance(item, Reject):
                     try:
-                        cleaned = clean_text(item.text, cfg, timer)
+                        # an HTML page brings its own title and date (pipeline/html.py)
+                        own = {k: v for k, v in (("title", item.title), ("published", item.published))
+                               if v is not None}
+                        cleaned = clean_text(item.text, cfg, timer, **own)
                     except Exception as exc:  # a rule failing on one document must not stop the run
                         item = Reject(item.source_path, item.source_record, "cleaning_error",
                                       f"{type(exc).__name__}: {exc} (the record is kept in quarantine "
