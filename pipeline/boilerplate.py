@@ -218,13 +218,16 @@ def _is_wrapped(line: str, nxt: str, width: int) -> bool:
 
 def _wrap_width(lines: list[str], para_of: list[int]) -> int | None:
     """The wrap width of hard-wrapped text (lines cut at ~70 characters, wire style), or None.
-    Wrapped: most line breaks inside paragraphs fall where a greedy wrapper at that width would
-    put them, and no line is longer than the width."""
+    Wrapped: at least _WRAP_SHARE of the line breaks inside paragraphs fall where a greedy wrapper
+    at that width would put them (the next line's first word would not have fit), and no line is
+    longer than the width."""
     breaks = [i for i in range(len(lines) - 1) if para_of[i] == para_of[i + 1]]
     if len(breaks) < _WRAP_MIN_BREAKS:
         return None
     width = max(len(lines[i].rstrip()) for i in breaks)
-    if not _WRAP_MIN <= width <= _WRAP_MAX or max(len(ln.rstrip()) for ln in lines) > width + 2:
+    # no line longer than the width, except one word that cannot be broken (a long URL)
+    if not _WRAP_MIN <= width <= _WRAP_MAX or any(
+            len(ln.rstrip()) > width + 2 and " " in ln.strip() for ln in lines):
         return None
     hits = sum(1 for i in breaks if _is_wrapped(lines[i], lines[i + 1], width))
     return width if hits >= _WRAP_SHARE * len(breaks) else None
@@ -249,7 +252,7 @@ def classifier_inputs(text: str) -> tuple[list[str], list[bool]]:
     """(units, whether a catalog rule took each unit): what the line classifier sees for `text`.
     Used by scripts/fit_boilerplate_model.py so the model is fitted on exactly these inputs."""
     doc = _cut(text)
-    rule = _catalog(doc)
+    rule, _ = _catalog(doc)
     return doc.units, [r is not None for r in rule]
 
 
@@ -267,7 +270,7 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
     if model is _SHIPPED:
         model = _MODEL
     doc = _cut(text)
-    rule = _catalog(doc)
+    rule, bullet = _catalog(doc)
     n = len(doc.units)
     if drop_lines is not None:
         for i in range(n):
@@ -284,25 +287,29 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
 
     kept: list[list[str]] = [[] for _ in range(doc.n_paras)]
     removed: list[tuple[str, str]] = []
-    removed_words = total = 0
+    removed_words = 0
+    total = sum(doc.line_words)
+    lines, line_words, para_of = doc.lines, doc.line_words, doc.para_of
     for u, idx in enumerate(doc.members):
-        for j, i in enumerate(idx):
-            ln = doc.lines[i]
-            k = doc.line_words[i]
-            total += k
-            if rule[u] is None:
-                bullet = j == 0 and _BULLET.match(ln) and not _TWEET_SIGNATURE.match(ln)
-                kept[doc.para_of[u]].append("- " + ln[2:] if bullet else ln)
-            else:
-                removed.append((rule[u], ln))
-                removed_words += k
+        r = rule[u]
+        if r is None:
+            first = idx[0]
+            ln = lines[first]
+            kept[para_of[u]].append("- " + ln[2:] if bullet[u] else ln)
+            for i in idx[1:]:
+                kept[para_of[u]].append(lines[i])
+        else:
+            for i in idx:
+                removed.append((r, lines[i]))
+                removed_words += line_words[i]
     share = removed_words / total if total else 0.0
     out = "\n\n".join("\n".join(p) for p in kept if p)
     return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share)
 
 
-def _catalog(doc: _Doc) -> list[str | None]:
-    """The catalog's verdict per unit: the rule that takes it, or None."""
+def _catalog(doc: _Doc) -> tuple[list[str | None], list[bool]]:
+    """The catalog's verdict per unit (the rule that takes it, or None), and which units are
+    list items."""
     lines, para_of, nwords = doc.units, doc.para_of, doc.unit_words
     n = len(lines)
     # a tweet signature "- Name (@handle) Month D, YYYY" on its own line is not a list item
@@ -352,7 +359,7 @@ def _catalog(doc: _Doc) -> list[str | None]:
     for i, k in enumerate(para_of):
         paras[k].append(lines[i])
     _inline_headlines(paras, para_of, lines, nwords, bullet, rule)
-    return rule
+    return rule, bullet
 
 
 def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:

@@ -128,19 +128,27 @@ def kept_text(d: dict, probs: np.ndarray, threshold: float) -> str:
     return "\n".join(u for u, k in zip(d["units"], keep) if k)
 
 
-def cross_validate(pages, data, folds: int, seed: int = 0) -> dict:
-    """Held-out P(article) for every unit of every view, by k-fold over pages (= over sites)."""
+def cross_validate_models(pages, data, folds: int, seed: int = 0):
+    """(fold of each page, one model per fold fitted on the other folds): k-fold over pages,
+    which is over sites (one page per site)."""
     order = np.random.RandomState(seed).permutation(len(pages))
     fold_of = np.empty(len(pages), int)
     fold_of[order] = np.arange(len(pages)) % folds
-    probs = {}
+    models = []
     for k in range(folds):
         t0 = time.time()
-        model = fit(data, [i for i in range(len(pages)) if fold_of[i] != k])
-        for i in np.flatnonzero(fold_of == k):
-            for v, d in data[i].items():
-                probs[i, v] = model.predict_proba(d["X"])[:, 1] if len(d["units"]) else np.zeros(0)
+        models.append(fit(data, [i for i in range(len(pages)) if fold_of[i] != k]))
         print(f"  fold {k + 1}/{folds}: fitted in {time.time() - t0:.0f} s", file=sys.stderr)
+    return fold_of, models
+
+
+def cross_validate(pages, data, folds: int, seed: int = 0) -> dict:
+    """Held-out P(article) for every unit of every view."""
+    fold_of, models = cross_validate_models(pages, data, folds, seed)
+    probs = {}
+    for i in range(len(pages)):
+        for v, d in data[i].items():
+            probs[i, v] = models[fold_of[i]].predict_proba(d["X"])[:, 1] if len(d["units"]) else np.zeros(0)
     return {"probs": probs, "fold_of": fold_of}
 
 
