@@ -8,9 +8,9 @@ matched by line rules. Every removed line is returned with its rule. docs/boiler
 """
 from __future__ import annotations
 
+import hashlib
 import re
-import re._constants as _C
-import re._parser as _sre_parse
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -19,12 +19,15 @@ from .options import Option
 from .rulesfile import Doc, Opt, load_rules
 from .step import Counts, Show, Step, Total
 
+from .boilerplate_gates import factor_gate, prefix_gate
+from .boilerplate_model import is_prose, line_features, load_model
+
 NAME = "boilerplate"
 
 RULES = load_rules("boilerplate", {"rule": [{
     "id": str, "family": Doc, "where": str, "patterns": Opt([str]), "max_words": Opt(int),
     "needs": Opt([str]), "follow": Opt([str]), "takes_titles": Opt(bool), "example": Doc,
-}]})
+}]}, data_files=("boilerplate_model.json", "stopwords.txt"))
 _CATALOG = RULES.data
 RULES_VERSION = RULES.version
 
@@ -70,118 +73,6 @@ class _Rule:
         return self.test(line) is not None
 
 
-# Speed gates derived from the compiled patterns (never from hand-kept lists): necessary
-# conditions only, so a gate can skip a regex call but never change a result. Case-insensitive
-# parts, classes and lookarounds give no gate (None = always run the regex).
-_LIT, _SUB, _BRANCH, _ATOMIC = _C.LITERAL, _C.SUBPATTERN, _C.BRANCH, _C.ATOMIC_GROUP
-_REPEATS = (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT)
-_MAX_GATE = 64
-
-
-def _parsed(rx: re.Pattern):
-    if rx.flags & re.IGNORECASE:
-        return None
-    try:
-        return list(_sre_parse.parse(rx.pattern, rx.flags))
-    except Exception:  # private parser API changed: no gate
-        return None
-
-
-def _inner(op, av):
-    """The case-sensitive sub-sequence of a group-like item, or None."""
-    if op is _SUB:
-        return None if av[1] & re.IGNORECASE else list(av[3])
-    if op is _ATOMIC:
-        return list(av)
-    return None
-
-
-def _chars(items) -> set[str] | None:
-    """The characters a [...] class of literals and ranges matches, or None."""
-    out = set()
-    for op, av in items:
-        if op is _LIT:
-            out.add(chr(av))
-        elif op is _C.RANGE and av[1] - av[0] < _MAX_GATE:
-            out.update(map(chr, range(av[0], av[1] + 1)))
-        else:
-            return None
-    return out
-
-
-def _prefixes(seq) -> tuple[set[str] | None, bool]:
-    """(literal strings one of which every match of `seq` starts with, whether every match is
-    exactly one of them); (None, False) when unknown."""
-    out = {""}
-    for op, av in seq:
-        exact = True
-        if op is _LIT:
-            sub = {chr(av)}
-        elif op is _C.IN:
-            sub = _chars(av)
-        elif op is _C.AT:  # zero-width
-            sub = {""}
-        elif op is _BRANCH:
-            subs = [_prefixes(alt) for alt in av[1]]
-            sub = None if any(x is None for x, _ in subs) else set().union(*(x for x, _ in subs))
-            exact = all(e for _, e in subs)
-        elif op in _REPEATS and av[1] == 1:
-            sub, exact = _prefixes(list(av[2]))
-            if sub is not None and av[0] == 0:
-                sub = sub | {""}
-        else:
-            inner = _inner(op, av)
-            sub, exact = (None, False) if inner is None else _prefixes(inner)
-        if sub is None:
-            return out, False
-        longer = {s + t for s in out for t in sub}
-        if len(longer) > _MAX_GATE:  # cut to the longest common length that fits, and stop
-            for k in range(max(map(len, longer)) - 1, len(min(out, key=len)), -1):
-                cut = {s[:k] for s in longer}
-                if len(cut) <= _MAX_GATE:
-                    return cut, False
-            return out, False
-        out = longer
-        if not exact:
-            return out, False
-    return out, True
-
-
-def _factors(seq) -> set[str] | None:
-    """Literal strings one of which every match of `seq` contains (None: unknown)."""
-    found, run = [], ""
-    for op, av in seq:
-        if op is _LIT:
-            run += chr(av)
-            continue
-        if run:
-            found.append({run})
-            run = ""
-        sub = None
-        if op is _BRANCH:
-            subs = [_factors(alt) for alt in av[1]]
-            sub = None if any(x is None for x in subs) else set().union(*subs)
-        elif op in _REPEATS:
-            sub = _factors(list(av[2])) if av[0] >= 1 else None
-        else:
-            inner = _inner(op, av)
-            sub = None if inner is None else _factors(inner)
-        if sub:
-            found.append(sub)
-    if run:
-        found.append({run})
-    found = [f for f in found if "" not in f and len(f) <= _MAX_GATE]
-    return max(found, key=lambda f: (min(map(len, f)), -len(f))) if found else None
-
-
-def _gate(strings: set[str] | None, prefix: bool) -> tuple[str, ...] | None:
-    """The strings without those that start with (prefix) or contain another one."""
-    if not strings or "" in strings:
-        return None
-    covers = str.startswith if prefix else str.__contains__
-    return tuple(sorted(s for s in strings if not any(t != s and covers(s, t) for t in strings)))
-
-
 _SUFFIX_WINDOW = 300
 
 
@@ -219,12 +110,10 @@ def _compile(entry: dict) -> _Rule:
         test = rx.fullmatch
     else:
         raise ValueError(f"boilerplate rule {entry['id']}: unknown where={where!r}")
-    seq = _parsed(rx)
-    if seq is not None:
-        if where in ("suffix", "contains"):
-            factors = _gate(_factors(seq), prefix=False)
-        else:
-            starts = _gate(_prefixes(seq)[0], prefix=True)
+    if where in ("suffix", "contains"):
+        factors = factor_gate(rx)
+    else:
+        starts = prefix_gate(rx)
     return _Rule(
         id=entry["id"],
         where=where,
@@ -279,13 +168,158 @@ def _title_like(line: str, n_words: int) -> bool:
     )
 
 
-def strip_boilerplate(text: str, *, max_share: float = 0.5) -> BoilerplateResult:
-    """Remove boilerplate lines from a repaired article body (paragraphs split by blank lines)."""
+_TWEET_CHARS = 320  # a tweet's text: 280 characters, plus room for its links
+_WRAP_MIN, _WRAP_MAX = 30, 110  # plausible hard-wrap widths (characters)
+_WRAP_SHARE = 0.75  # share of a document's in-paragraph line breaks that must look wrapped
+_WRAP_MIN_BREAKS = 3
+_MODEL = load_model()
+_MODEL_MIN_UNITS = 8  # fewer units than this: a short note or a clean article, nothing to classify
+_MODEL_MAX_OPENING = 2  # units allowed before the first prose unit of a clean article (headline, byline)
+FURNITURE = "page_furniture"  # rule name of lines removed by the line classifier
+REPEATED = "repeated_in_drop"  # rule name of lines that recur across the documents of a drop
+
+
+@dataclass
+class _Doc:
+    """A document cut into paragraphs, physical lines and units (the lines rules judge: a physical
+    line, or in hard-wrapped text the physical lines of one wrapped paragraph line, rejoined)."""
+
+    lines: list[str]  # physical lines, verbatim
+    line_words: list[int]  # words (whitespace tokens) per physical line
+    units: list[str]  # unit texts (physical lines joined with one space)
+    members: list[list[int]]  # physical line indices of each unit
+    para_of: list[int]  # paragraph of each unit
+    unit_words: list[int]
+    n_paras: int
+    wrapped: bool
+
+
+def _cut(text: str) -> _Doc:
     paras = [p.split("\n") for p in _PARA_SPLIT.split(text.strip()) if p.strip()]
     lines = [ln for p in paras for ln in p]
-    para_of = [k for k, p in enumerate(paras) for _ in p]
+    para_of_line = [k for k, p in enumerate(paras) for _ in p]
+    line_words = [len(ln.split()) for ln in lines]
+    width = _wrap_width(lines, para_of_line)
+    if not width:
+        return _Doc(lines, line_words, lines, [[i] for i in range(len(lines))], para_of_line,
+                    line_words, len(paras), False)
+    units, members, para_of, unit_words = [], [], [], []
+    for i, ln in enumerate(lines):
+        if (members and para_of[-1] == para_of_line[i] and not _BULLET.match(ln)
+                and _is_wrapped(lines[i - 1], ln, width)):
+            members[-1].append(i)
+            units[-1] = units[-1] + " " + ln
+            unit_words[-1] += line_words[i]
+        else:
+            units.append(ln)
+            members.append([i])
+            para_of.append(para_of_line[i])
+            unit_words.append(line_words[i])
+    return _Doc(lines, line_words, units, members, para_of, unit_words, len(paras), True)
+
+
+def _is_wrapped(line: str, nxt: str, width: int) -> bool:
+    """A greedy wrapper broke `line` here: the next line's first word would not have fit."""
+    first = nxt.split(maxsplit=1)[0] if nxt.strip() else ""
+    return bool(first) and len(line.rstrip()) + 1 + len(first) > width - 2
+
+
+def _wrap_width(lines: list[str], para_of: list[int]) -> int | None:
+    """The wrap width of hard-wrapped text (lines cut at ~70 characters, wire style), or None.
+    Wrapped: at least _WRAP_SHARE of the line breaks inside paragraphs fall where a greedy wrapper
+    at that width would put them (the next line's first word would not have fit), and no line is
+    longer than the width."""
+    breaks = [i for i in range(len(lines) - 1) if para_of[i] == para_of[i + 1]]
+    if len(breaks) < _WRAP_MIN_BREAKS:
+        return None
+    width = max(len(lines[i].rstrip()) for i in breaks)
+    # no line longer than the width, except one word that cannot be broken (a long URL)
+    if not _WRAP_MIN <= width <= _WRAP_MAX or any(
+            len(ln.rstrip()) > width + 2 and " " in ln.strip() for ln in lines):
+        return None
+    hits = sum(1 for i in breaks if _is_wrapped(lines[i], lines[i + 1], width))
+    return width if hits >= _WRAP_SHARE * len(breaks) else None
+
+
+def classifier_applies(units: list[str]) -> bool:
+    """Whether the line classifier looks at a document at all. A page dump opens with the site's
+    header (menus, sign-in, section lists) before the article's first sentence; a clean article
+    opens with its text, at most after a headline and a byline. So a document of fewer than
+    _MODEL_MIN_UNITS units, or whose first prose unit comes within the first
+    _MODEL_MAX_OPENING + 1 units, is left to the catalog: lists and tables at the end of a clean
+    article (fixtures, seedings, line-ups) look like a page's footer, and stay."""
+    if len(units) < _MODEL_MIN_UNITS:
+        return False
+    for i, u in enumerate(units[:_MODEL_MAX_OPENING + 1]):
+        if is_prose(u):
+            return False
+    return True
+
+
+def classifier_inputs(text: str) -> tuple[list[str], list[bool]]:
+    """(units, whether a catalog rule took each unit): what the line classifier sees for `text`.
+    Used by scripts/fit_boilerplate_model.py so the model is fitted on exactly these inputs."""
+    doc = _cut(text)
+    rule, _ = _catalog(doc)
+    return doc.units, [r is not None for r in rule]
+
+
+_SHIPPED = object()
+
+
+def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
+                      drop_lines: "DropLines | None" = None) -> BoilerplateResult:
+    """Remove boilerplate lines from a repaired article body (paragraphs split by blank lines).
+
+    `model`: the line classifier run after the catalog (rule `page_furniture`); by default the
+    shipped one (rules/boilerplate_model.json), None for the catalog alone.
+    `drop_lines`: the drop's recurring lines (see `DropLines`), for rule `repeated_in_drop`.
+    """
+    if model is _SHIPPED:
+        model = _MODEL
+    doc = _cut(text)
+    rule, bullet = _catalog(doc)
+    n = len(doc.units)
+    if drop_lines is not None:
+        for i in range(n):
+            if rule[i] is None and drop_lines.is_common(doc.units[i]):
+                rule[i] = REPEATED
+    if model is not None and classifier_applies(doc.units):
+        feats = line_features(doc.units, [r is not None for r in rule])
+        cut = model.threshold
+        marked = [i for i in range(n) if rule[i] is None and model.prob(feats[i]) < cut]
+        # the classifier never empties a document: what it alone would take stays then
+        if len(marked) < sum(1 for r in rule if r is None):
+            for i in marked:
+                rule[i] = FURNITURE
+
+    kept: list[list[str]] = [[] for _ in range(doc.n_paras)]
+    removed: list[tuple[str, str]] = []
+    removed_words = 0
+    total = sum(doc.line_words)
+    lines, line_words, para_of = doc.lines, doc.line_words, doc.para_of
+    for u, idx in enumerate(doc.members):
+        r = rule[u]
+        if r is None:
+            first = idx[0]
+            ln = lines[first]
+            kept[para_of[u]].append("- " + ln[2:] if bullet[u] else ln)
+            for i in idx[1:]:
+                kept[para_of[u]].append(lines[i])
+        else:
+            for i in idx:
+                removed.append((r, lines[i]))
+                removed_words += line_words[i]
+    share = removed_words / total if total else 0.0
+    out = "\n\n".join("\n".join(p) for p in kept if p)
+    return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share)
+
+
+def _catalog(doc: _Doc) -> tuple[list[str | None], list[bool]]:
+    """The catalog's verdict per unit (the rule that takes it, or None), and which units are
+    list items."""
+    lines, para_of, nwords = doc.units, doc.para_of, doc.unit_words
     n = len(lines)
-    nwords = [len(ln.split()) for ln in lines]
     # a tweet signature "- Name (@handle) Month D, YYYY" on its own line is not a list item
     bullet = [bool(_BULLET.match(ln)) and not _TWEET_SIGNATURE.match(ln) for ln in lines]
     own = [None if bullet[i] else _line_rule(lines[i], nwords[i]) for i in range(n)]
@@ -315,29 +349,25 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5) -> BoilerplateResult
                 rule[j] = rule[i]
                 j += 1
 
-    # A tweet signature on its own line takes the tweet text above it in the same paragraph.
+    # A tweet signature on its own line takes the tweet text above it in the same paragraph,
+    # when all of that text fits in a tweet. A longer run (text without blank lines between
+    # paragraphs, where the "paragraph" is the whole article) has no known start: the signature
+    # goes alone and the article above it stays.
     for i in range(n):
         if rule[i] == "embedded_tweet" and lines[i][:1] in "—–-" and _TWEET_SIGNATURE.match(lines[i]):
-            j = i - 1
+            j, chars = i - 1, 0
             while j >= 0 and para_of[j] == para_of[i] and rule[j] is None:
-                rule[j] = "embedded_tweet"
+                chars += len(lines[j]) + 1
                 j -= 1
+            if chars <= _TWEET_CHARS:
+                for k in range(j + 1, i):
+                    rule[k] = "embedded_tweet"
 
+    paras = [[] for _ in range(doc.n_paras)]
+    for i, k in enumerate(para_of):
+        paras[k].append(lines[i])
     _inline_headlines(paras, para_of, lines, nwords, bullet, rule)
-
-    kept: list[list[str]] = [[] for _ in paras]
-    removed: list[tuple[str, str]] = []
-    removed_words = 0
-    for i, ln in enumerate(lines):
-        if rule[i] is None:
-            kept[para_of[i]].append("- " + ln[2:] if bullet[i] else ln)
-        else:
-            removed.append((rule[i], ln))
-            removed_words += nwords[i]
-    total = sum(nwords)
-    share = removed_words / total if total else 0.0
-    out = "\n\n".join("\n".join(p) for p in kept if p)
-    return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share)
+    return rule, bullet
 
 
 def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
@@ -370,6 +400,63 @@ def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
         hit = next((r.id for r in _BETWEEN_RULES if r.hit(ln, nwords[i])), None)
         if hit:
             rule[i] = hit
+
+
+# --- recurring lines across a drop -------------------------------------------------------
+_WS = re.compile(r"\s+")
+_HAS_WORD = re.compile(r"\w")
+
+
+def _line_key(unit: str) -> bytes:
+    # a stable digest (Python's hash() of a str changes between processes)
+    return hashlib.blake2b(_WS.sub(" ", unit.strip()).encode("utf-8", "surrogatepass"),
+                           digest_size=8).digest()
+
+
+@dataclass
+class DropLines:
+    """Lines that recur across many documents of one drop: site furniture (menus, footers, sign-in
+    and newsletter blocks) that a page dump repeats on every page of a site, in any wording.
+
+    It needs a view across the documents of a drop, so it is a pre-pass: `count` the units of
+    each batch of documents (a shard), `merge` the counts of all batches, then pass the result to
+    `strip_boilerplate(..., drop_lines=...)` for every document of the drop. A line counts once
+    per distinct document, where documents that share their longest line are one document (the
+    same story filed twice is not furniture). Units without a word character are not counted.
+    """
+
+    common: frozenset[bytes]
+    min_docs: int
+
+    @staticmethod
+    def count(texts) -> Counter:
+        """Per line key: in how many distinct documents of `texts` it occurs."""
+        counts: Counter = Counter()
+        seen_docs: set[bytes] = set()
+        for text in texts:
+            units = [u for u in _cut(text).units if _HAS_WORD.search(u)]
+            if not units:
+                continue
+            fingerprint = _line_key(max(units, key=len))
+            if fingerprint in seen_docs:
+                continue
+            seen_docs.add(fingerprint)
+            counts.update({_line_key(u) for u in units})
+        return counts
+
+    @classmethod
+    def merge(cls, counts, min_docs: int = 5) -> "DropLines":
+        total: Counter = Counter()
+        for c in counts:
+            total.update(c)
+        return cls(frozenset(k for k, v in total.items() if v >= min_docs), min_docs)
+
+    @classmethod
+    def from_texts(cls, texts, min_docs: int = 5) -> "DropLines":
+        return cls.merge([cls.count(texts)], min_docs)
+
+    def is_common(self, unit: str) -> bool:
+        return bool(self.common) and _line_key(unit) in self.common
 
 
 def _apply(doc, config) -> dict:

@@ -89,9 +89,14 @@ def clean_document(doc: Document, config=None, clock: StepClock | None = None) -
     return doc
 
 
-def clean_text(raw: str, config=None) -> Document:
-    """Clean one text (notebooks, tests): the Document, its column values in `doc.values`."""
-    return clean_document(Document(raw), config)
+def clean_text(raw: str, config=None, *, title: str | None = None,
+               published: dt.date | None = None) -> Document:
+    """Clean one text (notebooks, tests): the Document, its column values in `doc.values`.
+    `title`/`published`: the text's own metadata, as a record would bring it (an HTML page)."""
+    rec = None
+    if title is not None or published is not None:
+        rec = RawRecord("", 0, raw, "utf-8", title=title, published=published)
+    return clean_document(Document(raw, rec), config)
 
 
 class _ListOfStructs:
@@ -157,11 +162,12 @@ class BatchBuilder:
 
     def add(self, rec: RawRecord, doc: Document) -> str:
         """Add a cleaned record; sets and returns its doc_id."""
-        doc_id = doc.doc_id = doc_id_for(self.drop, rec.source_path, rec.source_record, rec.text)
+        raw = rec.raw if rec.raw is not None else rec.text  # an HTML page: the HTML
+        doc_id = doc.doc_id = doc_id_for(self.drop, rec.source_path, rec.source_record, raw)
         meta = (json.dumps(rec.meta, ensure_ascii=False, default=str, sort_keys=True)
                 if rec.meta else None)
         for add, value in zip(self._base, (doc_id, rec.source_path, rec.source_record, doc.text,
-                                           rec.text, rec.encoding, meta, len(doc.text),
+                                           raw, rec.encoding, meta, len(doc.text),
                                            len(doc.words()))):
             add(value)
         values = doc.values

@@ -50,12 +50,18 @@ def split_title(text: str) -> tuple[str | None, str]:
 
 
 def _date(doc, config) -> dict:
+    """The record's own date (an HTML page's metadata, a JSONL field) wins over the header."""
     published, body = split_date_header(doc.text)
     doc.cut_prefix(len(doc.text) - len(body))
-    return {"published": published}
+    own = doc.record.published if doc.record is not None else None
+    return {"published": own if own is not None else published}
 
 
 def _title(doc, config) -> dict:
+    """A record with its own title keeps its first paragraph as text."""
+    own = doc.record.title if doc.record is not None else None
+    if own is not None:
+        return {"title": own}
     title, body = split_title(doc.text)
     doc.cut_prefix(len(doc.text) - len(body))
     return {"title": title}

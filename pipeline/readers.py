@@ -1,12 +1,14 @@
 """Readers: one source file in, a stream of raw records (or rejects) out.
 
 Formats by suffix, each optionally gzip-compressed (`.gz`): `.txt`/`.text` (one document per file),
+`.html`/`.htm` (one web page per file, its main text extracted by pipeline.html),
 `.jsonl`/`.ndjson` (one per line), `.csv`, `.parquet`. Multi-record formats are streamed, never read
 whole. A bad record yields a Reject and the file goes on; a bad file yields one Reject.
 """
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import json
@@ -22,7 +24,7 @@ from .decode import DecodeError, decode_bytes
 NAME = "read"
 
 FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl",
-           ".csv": "csv", ".parquet": "parquet"}
+           ".csv": "csv", ".parquet": "parquet", ".html": "html", ".htm": "html"}
 _GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 _CSV_FIELD_LIMIT = 256 * 1024 * 1024
 
@@ -34,6 +36,10 @@ class RawRecord:
     text: str
     encoding: str
     meta: dict | None = None  # the record's other fields (JSONL, CSV, Parquet)
+    title: str | None = None  # from the source's metadata (HTML: trafilatura), when it has one
+    published: dt.date | None = None
+    url: str | None = None
+    raw: str | None = None  # the input as decoded when `text` was extracted from it (the HTML)
 
 
 @dataclass
@@ -64,16 +70,18 @@ def read_file(path: Path, rel: str, text_field: str = "text",
     if fmt is None:
         yield Reject(rel, None, "unsupported_format",
                      f"unsupported file type {Path(rel).name!r}; expected "
-                     ".txt, .jsonl, .ndjson, .csv or .parquet, optionally .gz")
+                     ".txt, .jsonl, .ndjson, .csv, .parquet, .html or .htm, optionally .gz")
         return
     if (len(data) if data is not None else path.stat().st_size) == 0:
         yield Reject(rel, None, "empty", "the file is empty (0 bytes)")
         return
     try:
-        if fmt == "txt" and data is not None:
-            yield from _txt_record(rel, gzip.decompress(data) if gz else data)
+        if fmt in ("txt", "html") and data is not None:
+            one = _txt_record if fmt == "txt" else _html_record
+            yield from one(rel, gzip.decompress(data) if gz else data)
             return
-        reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
+        reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet,
+                  "html": _read_html}[fmt]
         yield from reader(path, rel, gz, text_field)
     except _GZIP_ERRORS as exc:
         yield Reject(rel, None, "corrupt_gzip",
@@ -105,6 +113,30 @@ def _txt_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
         yield out
     else:
         yield RawRecord(rel, 0, out[0], out[1])
+
+
+def _read_html(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
+    with _open(path, gz) as fh:
+        data = fh.read()
+    yield from _html_record(rel, data)
+
+
+def _html_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
+    """One web page: trafilatura's main text to clean, the HTML kept as the record's raw input."""
+    from .html import HtmlError, extract_html
+
+    out = _decode(rel, None, data)
+    if isinstance(out, Reject):
+        yield out
+        return
+    html, encoding = out
+    try:
+        page = extract_html(html)
+    except HtmlError as exc:
+        yield Reject(rel, None, exc.reason, str(exc))
+        return
+    yield RawRecord(rel, 0, page.text, encoding, None, title=page.title, published=page.published,
+                    url=page.url, raw=html)
 
 
 def _text_value(rel: str, i: int, value, text_field: str) -> str | Reject:

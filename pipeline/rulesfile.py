@@ -59,9 +59,10 @@ class Rules:
         return self.data[key]
 
 
-def load_rules(name: str, spec: dict, rules_dir: Path = RULES_DIR) -> Rules:
+def load_rules(name: str, spec: dict, rules_dir: Path = RULES_DIR, *, data_files=()) -> Rules:
     """Load, validate and version `rules_dir/<name>.toml` against `spec` (a table spec without
-    `version`, which every catalog has)."""
+    `version`, which every catalog has). `data_files`: other files of the rules (a fitted model,
+    word lists) in `rules_dir`, read by the step itself; the content hash covers them too."""
     path = Path(rules_dir) / f"{name}.toml"
     raw = path.read_bytes()
     try:
@@ -71,7 +72,10 @@ def load_rules(name: str, spec: dict, rules_dir: Path = RULES_DIR) -> Rules:
     _check(data, {"version": int, **spec}, path, "")
     if data["version"] < 1:
         raise RulesError(f"{path}: key 'version': must be a positive integer, got {data['version']}")
-    digest = hashlib.sha256(raw).hexdigest()[:8]
+    h = hashlib.sha256(raw)
+    for extra in data_files:
+        h.update(b"\0" + extra.encode() + b"\0" + (Path(rules_dir) / extra).read_bytes())
+    digest = h.hexdigest()[:8]
     return Rules(name, f"{name}-{data['version']}+{digest}", data, path)
 
 

@@ -137,7 +137,7 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
                 try:
                     st = path.stat()
                     size, mtime_ns = st.st_size, st.st_mtime_ns
-                    if file_format(rel)[0] == "txt" and size <= ONE_READ_MAX_BYTES:
+                    if file_format(rel)[0] in ("txt", "html") and size <= ONE_READ_MAX_BYTES:
                         data = path.read_bytes()
                         digest = hashlib.sha256(data).hexdigest()
                     else:
