@@ -6,12 +6,13 @@ import json
 import time
 from pathlib import Path
 
+import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.report import write_report
 from pipeline.shard import clean_listed_shard
-from pipeline.storage import commit, ledger, planning, runs, staging
+from pipeline.storage import commit, layout, ledger, planning, runs, staging
 
 from flows import reporting, startup
 from flows.executor import default_workers, run_in_pool
@@ -79,30 +80,40 @@ SHARD_TASK_RUNNER = ThreadPoolTaskRunner(max_workers=8)
 
 
 def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFile] | None = None,
-             incremental: bool = False, dask_address: str | None = None,
+             incremental: bool = False, deleted: list[dict] = (), dask_address: str | None = None,
              run_id: str | None = None) -> dict:
-    """Clean (some of) a drop's files and commit them. Must run inside a flow."""
+    """Clean (some of) a drop's files and commit them. Must run inside a flow.
+
+    incremental: `files` are the drop's new and changed files; `deleted` the ledger entries of
+    files gone from the drop, whose rows the same commit removes."""
     logger = get_run_logger()
     workers = config.workers
     started, started_unix = time.perf_counter(), time.time()
+    drop = Path(drop_dir).name
+    bad_name = layout.drop_name_problem(drop)
+    if bad_name:
+        raise ValueError(bad_name)
     drop_dir, out = Path(drop_dir).resolve(), Path(out).resolve()
-    drop = drop_dir.name
     run_id = run_id or runs.new_run_id()
     swept = staging.sweep_staging(out)
     if swept:
         logger.info("removed staging left by %d interrupted run(s)", len(swept))
     if files is None:
-        # The CLI lists the drop while Prefect's temporary API boots (flows.prelisting).
+        # The CLI lists the drop while Prefect's temporary API boots (flows.startup).
         files = startup.take_listing(drop_dir)
         if files is not None:
             logger.info("drop listed while the Prefect API started (%d files)", len(files))
         else:
             files = planning.discover(drop_dir)
+    problems = [f for f in files if f.problem is not None]  # never opened: recorded as rejects
+    readable = [f for f in files if f.problem is None]
+    for f in problems:
+        logger.warning("not read: %s (%s: %s)", f.path, f.problem, f.detail)
     workers = default_workers() if workers is None else workers
     shard_bytes = max(1, int(config.shard_mb * 1024 * 1024))
-    shards = planning.make_shards(files, shard_bytes, config.max_shards,
+    shards = planning.make_shards(readable, shard_bytes, config.max_shards,
                                   min_shards=max(1, workers) * 2,
-                                  weights=planning.estimate_work(drop_dir, files),
+                                  weights=planning.estimate_work(drop_dir, readable),
                                   workers=max(1, workers))
     logger.info("drop %s: %d files, %.1f MB, %d shards, run %s", drop, len(files),
                 sum(f.size for f in files) / 1e6, len(shards), run_id)
@@ -127,11 +138,16 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
         phases["shards"] = clean_seconds - phases["plan"]
         led, rejects = ledger.read_record_tables(
             [records / f"shard-{i:05d}" for i in range(len(shards))])
-        replaced = {f.path for f in files} if incremental else None
+        p_led, p_rej = ledger.problem_tables(drop, run_id, problems)
+        led, rejects = pa.concat_tables([led, p_led]), pa.concat_tables([rejects, p_rej])
+        gone = [d["path"] for d in deleted]
+        replaced = {f.path for f in files} | set(gone) if incremental else None
         committed = commit.commit_drop(out, drop, staged, replaced=replaced, rejects=rejects,
-                                       ledger=led)
+                                       ledger=led, allow_empty=config.allow_empty)
+        committed["removed_files"] = gone
+        committed["moved_files"] = ledger.moves(deleted, led)
     phases["commit"] = time.perf_counter() - started - clean_seconds
-    summary = reporting.summarize(results, rejects.to_pylist(), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
+    summary = reporting.summarize(results, rejects.to_pylist(), unread=len(problems), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
                                   out=str(out), shards=len(shards), workers=workers,
                                   dask_address=dask_address, incremental=incremental,
                                   seconds=time.perf_counter() - started,

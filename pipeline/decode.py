@@ -32,12 +32,17 @@ class Decoded:
     encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252", or charset-normalizer's name
 
 
+BINARY_SAMPLE = 64 * 1024
+BINARY_SHARE = 0.01  # of the sample
+BINARY_MIN = 8  # control bytes a small text may have before the share applies
+
+
 def _looks_binary(data: bytes) -> bool:
-    if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return True
-    sample = data[:8192]
+    """More than 1% (and more than 8) of the first 64 KiB are NUL or other control bytes: not
+    text. A text with a few stray NUL bytes is text: the repair step removes and counts them."""
+    sample = data[:BINARY_SAMPLE]
     n_ctrl = len(sample) - len(sample.translate(_CONTROL_TABLE, _CONTROL_BYTES))
-    return n_ctrl > max(2, len(sample) // 100)
+    return n_ctrl > max(BINARY_MIN, int(len(sample) * BINARY_SHARE))
 
 
 def _printable(text: str) -> bool:

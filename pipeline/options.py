@@ -48,6 +48,20 @@ RUN_OPTIONS: list[Option] = [
     Option("shard_mb", float, 16.0,
            "target input MB per shard, i.e. per Prefect task (a bigger file is a shard of its own)"),
     Option("max_shards", int, 64, "upper bound on shards per drop", exposed=False),
+    Option("allow_empty", bool, False,
+           "let a run replace a committed drop with nothing (an empty or all-rejected drop, or "
+           "every file deleted); without it such a run fails and the drop stays as it was"),
+    Option("keep_deleted", bool, False,
+           "`new`: keep the rows of files deleted from the raw drop (default: remove them in the "
+           "same commit)"),
+    Option("max_inflated_mb", float, 4096.0,
+           "a gzip file inflating past this many MB is rejected (decompression_limit)"),
+    Option("max_inflation_ratio", float, 100.0,
+           "a gzip file inflating more than this many times its size (past its first 16 MB) is "
+           "rejected (decompression_limit)"),
+    Option("max_record_mb", float, 64.0,
+           "a record (a .txt/.html file, a JSONL line, a CSV field) larger than this is rejected "
+           "(too_large)"),
     Option("batch_rows", int, 500,
            "rows per Arrow batch and Parquet row group (bounds memory for any file size)",
            exposed=False),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import io
 import json
 import shutil
@@ -20,13 +19,14 @@ from pathlib import Path
 from typing import Iterator
 
 from .decode import DecodeError, decode_bytes
+from .inflate import (DecompressionLimit, Limits, RecordTooLarge, open_input, read_lines,
+                      read_record, trailing_garbage)
 
 NAME = "read"
 
 FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".csv": "csv", ".parquet": "parquet", ".html": "html", ".htm": "html"}
-_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
-_CSV_FIELD_LIMIT = 256 * 1024 * 1024
+_GZIP_ERRORS = (EOFError, zlib.error)
 
 
 @dataclass
@@ -62,10 +62,12 @@ def file_format(path: str | Path) -> tuple[str | None, bool]:
     return None, gz
 
 
-def read_file(path: Path, rel: str, text_field: str = "text",
-              data: bytes | None = None) -> Iterator[RawRecord | Reject]:
+def read_file(path: Path, rel: str, text_field: str = "text", data: bytes | None = None,
+              limits: Limits = Limits()) -> Iterator[RawRecord | Reject]:
     """Records of one file. `data`, when given, is the file's content already read (used for
-    one-document formats, so the caller can hash and parse one read of the file)."""
+    one-document formats, so the caller can hash and parse one read of the file). Gzip is
+    inflated as a stream within `limits`; a file past them is rejected (`decompression_limit`),
+    a record past them too (`too_large`), and the messages say how many records were kept."""
     fmt, gz = file_format(path)
     if fmt is None:
         yield Reject(rel, None, "unsupported_format",
@@ -75,22 +77,31 @@ def read_file(path: Path, rel: str, text_field: str = "text",
     if (len(data) if data is not None else path.stat().st_size) == 0:
         yield Reject(rel, None, "empty", "the file is empty (0 bytes)")
         return
+    reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet,
+              "html": _read_html}[fmt]
+    kept = 0
     try:
-        if fmt in ("txt", "html") and data is not None:
-            one = _txt_record if fmt == "txt" else _html_record
-            yield from one(rel, gzip.decompress(data) if gz else data)
-            return
-        reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet,
-                  "html": _read_html}[fmt]
-        yield from reader(path, rel, gz, text_field)
+        with open_input(path, gz, limits, data) as fh:
+            for item in reader(fh, rel, gz, text_field, limits):
+                kept += isinstance(item, RawRecord)
+                yield item
+            garbage = trailing_garbage(fh)
+        if garbage:
+            yield Reject(rel, None, "trailing_garbage",
+                         f"{garbage:,} bytes after the end of the gzip data are not gzip and were "
+                         f"ignored; {_kept(kept)}")
     except _GZIP_ERRORS as exc:
         yield Reject(rel, None, "corrupt_gzip",
                      f"gzip stream is corrupt or truncated ({type(exc).__name__}: {exc}); "
-                     "records before the damage were kept")
+                     f"{_kept(kept)}")
+    except DecompressionLimit as exc:
+        yield Reject(rel, None, "decompression_limit", f"gzip input {exc}; reading stopped; {_kept(kept)}")
 
 
-def _open(path: Path, gz: bool):
-    return gzip.open(path, "rb") if gz else open(path, "rb")
+def _kept(n: int) -> str:
+    if n == 0:
+        return "no record of the file could be read"
+    return f"the {n} record(s) read before it were kept"
 
 
 def _decode(rel: str, record: int | None, data: bytes) -> tuple[str, str] | Reject:
@@ -101,10 +112,19 @@ def _decode(rel: str, record: int | None, data: bytes) -> tuple[str, str] | Reje
     return d.text, d.encoding
 
 
-def _read_txt(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
-    with _open(path, gz) as fh:
-        data = fh.read()
-    yield from _txt_record(rel, data)
+def _whole(fh, rel: str, limits: Limits) -> bytes | Reject:
+    try:
+        return read_record(fh, limits)
+    except RecordTooLarge as exc:
+        return Reject(rel, None, "too_large", f"the document is {exc}; it was not read")
+
+
+def _read_txt(fh, rel: str, gz: bool, text_field: str, limits: Limits) -> Iterator[RawRecord | Reject]:
+    data = _whole(fh, rel, limits)
+    if isinstance(data, Reject):
+        yield data
+    else:
+        yield from _txt_record(rel, data)
 
 
 def _txt_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
@@ -115,10 +135,12 @@ def _txt_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
         yield RawRecord(rel, 0, out[0], out[1])
 
 
-def _read_html(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
-    with _open(path, gz) as fh:
-        data = fh.read()
-    yield from _html_record(rel, data)
+def _read_html(fh, rel: str, gz: bool, text_field: str, limits: Limits) -> Iterator[RawRecord | Reject]:
+    data = _whole(fh, rel, limits)
+    if isinstance(data, Reject):
+        yield data
+    else:
+        yield from _html_record(rel, data)
 
 
 def _html_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
@@ -149,82 +171,84 @@ def _text_value(rel: str, i: int, value, text_field: str) -> str | Reject:
     return value
 
 
-def _read_jsonl(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
-    with _open(path, gz) as fh:
-        for i, line in enumerate(fh):
-            if not line.strip():
-                continue  # blank separator lines hold no record
-            try:
-                raw_line = line.decode("utf-8")
-                encoding = "utf-8"
-            except UnicodeDecodeError:
-                out = _decode(rel, i, line)
+def _read_jsonl(fh, rel: str, gz: bool, text_field: str, limits: Limits) -> Iterator[RawRecord | Reject]:
+    for i, (line, too_large) in enumerate(read_lines(fh, limits)):
+        if too_large:
+            yield Reject(rel, i, "too_large", f"line {i + 1} is larger than "
+                         f"{limits.max_record_bytes // (1024 * 1024)} MB (max_record_mb); skipped")
+            continue
+        if not line.strip():
+            continue  # blank separator lines hold no record
+        try:
+            raw_line = line.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            out = _decode(rel, i, line)
+            if isinstance(out, Reject):
+                yield out
+                continue
+            raw_line, encoding = out
+        try:
+            obj = json.loads(raw_line)
+        except json.JSONDecodeError as exc:
+            yield Reject(rel, i, "malformed_json", f"line {i + 1}: {exc}")
+            continue
+        if not isinstance(obj, dict):
+            yield Reject(rel, i, "malformed_json", f"line {i + 1}: a JSON {type(obj).__name__}, not an object")
+            continue
+        value = _text_value(rel, i, obj.pop(text_field, None), text_field)
+        if isinstance(value, Reject):
+            yield value
+            continue
+        yield RawRecord(rel, i, value, encoding, obj or None)
+
+
+def _read_csv(fh, rel: str, gz: bool, text_field: str, limits: Limits) -> Iterator[RawRecord | Reject]:
+    csv.field_size_limit(limits.max_record_bytes)
+    # surrogateescape keeps undecodable bytes, so a cp1252 field can be decoded on its own.
+    stream = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
+    reader = csv.DictReader(stream)
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        yield Reject(rel, None, "malformed_csv", f"cannot read the CSV header: {exc}")
+        return
+    if not header or text_field not in header:
+        yield Reject(rel, None, "missing_text_column",
+                     f"CSV has no {text_field!r} column (columns: {header or []})")
+        return
+    i = -1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            i += 1
+            yield Reject(rel, i, "malformed_csv", f"row {i + 1}: {exc}")
+            continue
+        i += 1
+        encoding = "utf-8"
+        for key, val in list(row.items()):
+            if isinstance(val, str) and not _is_clean_utf8(val):
+                out = _decode(rel, i, val.encode("utf-8", "surrogateescape"))
                 if isinstance(out, Reject):
-                    yield out
-                    continue
-                raw_line, encoding = out
-            try:
-                obj = json.loads(raw_line)
-            except json.JSONDecodeError as exc:
-                yield Reject(rel, i, "malformed_json", f"line {i + 1}: {exc}")
-                continue
-            if not isinstance(obj, dict):
-                yield Reject(rel, i, "malformed_json", f"line {i + 1}: a JSON {type(obj).__name__}, not an object")
-                continue
-            value = _text_value(rel, i, obj.pop(text_field, None), text_field)
+                    row[key] = None
+                    if key == text_field:
+                        yield out
+                        break
+                else:
+                    row[key] = out[0]
+                    if key == text_field:
+                        encoding = out[1]
+        else:
+            if None in row:  # more fields than the header names
+                row["_extra"] = row.pop(None)
+            value = _text_value(rel, i, row.pop(text_field), text_field)
             if isinstance(value, Reject):
                 yield value
                 continue
-            yield RawRecord(rel, i, value, encoding, obj or None)
-
-
-def _read_csv(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
-    csv.field_size_limit(_CSV_FIELD_LIMIT)
-    with _open(path, gz) as fh:
-        # surrogateescape keeps undecodable bytes, so a cp1252 field can be decoded on its own.
-        stream = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
-        reader = csv.DictReader(stream)
-        try:
-            header = reader.fieldnames
-        except csv.Error as exc:
-            yield Reject(rel, None, "malformed_csv", f"cannot read the CSV header: {exc}")
-            return
-        if not header or text_field not in header:
-            yield Reject(rel, None, "missing_text_column",
-                         f"CSV has no {text_field!r} column (columns: {header or []})")
-            return
-        i = -1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                i += 1
-                yield Reject(rel, i, "malformed_csv", f"row {i + 1}: {exc}")
-                continue
-            i += 1
-            encoding = "utf-8"
-            for key, val in list(row.items()):
-                if isinstance(val, str) and not _is_clean_utf8(val):
-                    out = _decode(rel, i, val.encode("utf-8", "surrogateescape"))
-                    if isinstance(out, Reject):
-                        row[key] = None
-                        if key == text_field:
-                            yield out
-                            break
-                    else:
-                        row[key] = out[0]
-                        if key == text_field:
-                            encoding = out[1]
-            else:
-                if None in row:  # more fields than the header names
-                    row["_extra"] = row.pop(None)
-                value = _text_value(rel, i, row.pop(text_field), text_field)
-                if isinstance(value, Reject):
-                    yield value
-                    continue
-                yield RawRecord(rel, i, value, encoding, row or None)
+            yield RawRecord(rel, i, value, encoding, row or None)
 
 
 def _is_clean_utf8(s: str) -> bool:
@@ -235,19 +259,20 @@ def _is_clean_utf8(s: str) -> bool:
     return True
 
 
-def _read_parquet(path: Path, rel: str, gz: bool, text_field: str) -> Iterator[RawRecord | Reject]:
+def _read_parquet(fh, rel: str, gz: bool, text_field: str, limits: Limits) -> Iterator[RawRecord | Reject]:
     import pyarrow.parquet as pq
 
     tmp = None
     try:
-        if gz:  # Parquet needs random access: inflate to a temporary file first
+        if gz:  # Parquet needs random access: inflate (within the limits) to a temporary file
             tmp = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)
-            with gzip.open(path, "rb") as src:
-                shutil.copyfileobj(src, tmp, 1024 * 1024)
-            tmp.close()
+            try:
+                shutil.copyfileobj(fh, tmp, 1024 * 1024)
+            finally:
+                tmp.close()
             source = tmp.name
         else:
-            source = str(path)
+            source = fh
         try:
             pf = pq.ParquetFile(source)
         except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for corrupt files

@@ -30,10 +30,14 @@ def merge_stats(stats: list[dict], steps=None) -> dict:
     return out
 
 
-def summarize(results: list[dict], rejects: list[dict], **run) -> dict:
-    """Merge shard results (pipeline.shard.clean_shard's `stats`) and the run's rejects into the
-    run summary."""
+def summarize(results: list[dict], rejects: list[dict], unread: int = 0, **run) -> dict:
+    """Merge shard results (pipeline.shard.clean_shard's `stats`) and the run's rejects (the
+    shards' and those of entries discovery refused to read: `unread` of them) into the run
+    summary."""
     totals = merge_stats([r["stats"] for r in results])
+    totals["files"] += unread
+    totals["rejects"] = len(rejects)
+    totals["reject_reasons"] = dict(Counter(r["reason"] for r in rejects).most_common())
     seconds = run.get("seconds") or 0.0
     summary = dict(run)
     summary.update(totals)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,12 +21,14 @@ import pyarrow.parquet as pq
 
 from . import __version__, core
 from .document import Document
+from .inflate import Limits
 from .readahead import Readahead
 from .readers import Reject, file_format, read_file
 from .schema import REJECT_SCHEMA, SCHEMA_VERSION
 from .step import StepStats
 from .storage.files import atomic_path, write_parquet
-from .storage.ledger import LEDGER_SCHEMA, file_sha256
+from .storage.ledger import LEDGER_SCHEMA, file_sha256, file_status
+from .storage.planning import PROBLEMS, check_file
 
 IO_RETRIES = 3
 IO_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
@@ -73,14 +77,20 @@ class ShardStats:
         return d
 
 
-def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep, data=None):
+class _NotRead(Exception):
+    def __init__(self, problem: str, detail: str):
+        self.problem, self.detail = problem, detail
+
+
+def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep, data=None,
+                        limits: Limits = Limits()):
     """Yield a file's records; a transient OSError restarts the read where it stopped (records
     already yielded are skipped). After IO_RETRIES failures the file becomes an io_error reject."""
     done = 0
     for attempt in range(IO_RETRIES + 1):
         seen = 0
         try:
-            for item in read_file(path, rel, text_field, data if attempt == 0 else None):
+            for item in read_file(path, rel, text_field, data if attempt == 0 else None, limits):
                 seen += 1
                 if seen > done:
                     done = seen
@@ -102,8 +112,10 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
     Returns {"part": name or None, "rows": n, "ledger": [...], "rejects": [...], "stats": {...}}.
     """
     cfg = core.Config.from_dict(config)
+    limits = Limits.from_config(cfg)
     started = time.perf_counter()
     root = Path(drop_dir)
+    real_root = os.path.realpath(root)
     out = Path(part_path)
     stats = ShardStats()
     clock = stats.clock
@@ -132,22 +144,30 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
                 ahead.before(i)
                 path = root / rel
                 stats.files += 1
-                n_docs = n_rej = 0
+                n_docs = n_rej = io_errors = 0
                 data = None
+                size, mtime_ns, ctime_ns, digest = -1, -1, -1, ""
                 try:
-                    st = path.stat()
-                    size, mtime_ns = st.st_size, st.st_mtime_ns
+                    st = os.lstat(path)
+                    if not stat.S_ISREG(st.st_mode):  # a link (or swapped since discovery): check
+                        problem, detail = check_file(real_root, rel)
+                        if problem:
+                            raise _NotRead(problem, detail)
+                        st = os.stat(path)
+                    size, mtime_ns, ctime_ns = st.st_size, st.st_mtime_ns, st.st_ctime_ns
                     if file_format(rel)[0] in ("txt", "html") and size <= ONE_READ_MAX_BYTES:
                         data = path.read_bytes()
                         digest = hashlib.sha256(data).hexdigest()
                     else:
                         digest = file_sha256(path)
+                except _NotRead as exc:
+                    items = [Reject(rel, None, exc.problem, f"{PROBLEMS[exc.problem]} ({exc.detail}); "
+                                    "not read")]
                 except OSError as exc:
-                    size, mtime_ns, digest = -1, -1, ""
                     items = [Reject(rel, None, "io_error", f"{type(exc).__name__}: {exc}")]
                 else:
                     stats.bytes_in += size
-                    items = _records_with_retry(path, rel, cfg.text_field, data=data)
+                    items = _records_with_retry(path, rel, cfg.text_field, data=data, limits=limits)
                 for item in items:
                     if not isinstance(item, Reject):
                         try:
@@ -158,6 +178,7 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
                                           "quarantine with this reason; please report it)")
                     if isinstance(item, Reject):
                         n_rej += 1
+                        io_errors += item.reason == "io_error"
                         stats.rejects += 1
                         stats.reject_reasons[item.reason] += 1
                         rejects.append({"drop": drop, "source_path": item.source_path,
@@ -172,9 +193,9 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
                         flush()
                         stats.write_seconds += time.perf_counter() - t
                 ledger.append({"drop": drop, "path": rel, "size": size, "mtime_ns": mtime_ns,
-                               "sha256": digest, "run_id": run_id, "documents": n_docs,
-                               "rejects": n_rej, "status": "ok" if n_docs and not n_rej else
-                               ("partial" if n_docs else "rejected")})
+                               "ctime_ns": ctime_ns, "sha256": digest, "run_id": run_id,
+                               "documents": n_docs, "rejects": n_rej,
+                               "status": file_status(n_docs, n_rej, io_errors)})
             t = time.perf_counter()
             flush()
         finally:

@@ -120,14 +120,14 @@ def test_incremental_commit_keeps_other_files_and_replaces_changed(tmp_path):
     before = {r["source_path"]: r for r in rows(out, "d1")}
     (d / "doc002.txt").write_text("Changed story\n\nA wholly different article body now.")
     (d / "new.txt").write_text("New story\n\nBrand new article arrived later.")
-    todo = ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1"))
+    todo, _ = ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1"))
     assert [f.path for f in todo] == ["doc002.txt", "new.txt"]
     run_once(tmp_path, d, out, files=todo, incremental=True)
     after = {r["source_path"]: r for r in rows(out, "d1")}
     assert len(rows(out, "d1")) == 6
     assert after["doc000.txt"] == before["doc000.txt"]
     assert after["doc002.txt"]["doc_id"] != before["doc002.txt"]["doc_id"]
-    assert ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1")) == []
+    assert ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1")).todo == []
 
 
 def test_touched_but_unchanged_file_is_not_reprocessed(tmp_path):
@@ -135,7 +135,7 @@ def test_touched_but_unchanged_file_is_not_reprocessed(tmp_path):
     run_once(tmp_path, d, out)
     st = (d / "doc000.txt").stat()
     os.utime(d / "doc000.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    assert ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1")) == []
+    assert ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1")).todo == []
 
 
 def test_rejects_are_replaced_not_appended(tmp_path):
@@ -146,7 +146,7 @@ def test_rejects_are_replaced_not_appended(tmp_path):
     rej = pq.read_table(out / "_rejects" / "drop=d1" / "rejects.parquet").to_pylist()
     assert [(r["source_path"], r["reason"]) for r in rej] == [("empty.txt", "empty")]
     (d / "empty.txt").write_text("Now it has a story.\n\nAnd a body.")
-    todo = ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1"))
+    todo, _ = ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1"))
     run_once(tmp_path, d, out, files=todo, incremental=True)
     assert not (out / "_rejects" / "drop=d1" / "rejects.parquet").exists()
     assert len(rows(out, "d1")) == 3

@@ -135,7 +135,7 @@ def test_transient_io_error_is_retried_then_quarantined(tmp_path, monkeypatch):
     calls = {"n": 0}
     real = shard.read_file
 
-    def flaky(path, rel, field, data=None):
+    def flaky(path, rel, field, data=None, limits=None):
         calls["n"] += 1
         if calls["n"] == 1:
             raise OSError(5, "Input/output error")
@@ -145,7 +145,7 @@ def test_transient_io_error_is_retried_then_quarantined(tmp_path, monkeypatch):
     items = list(shard._records_with_retry(tmp_path / "a.txt", "a.txt", "text", sleep=lambda s: None))
     assert [type(i).__name__ for i in items] == ["RawRecord"] and calls["n"] == 2
 
-    def broken(path, rel, field, data=None):
+    def broken(path, rel, field, data=None, limits=None):
         raise OSError(5, "Input/output error")
         yield
 

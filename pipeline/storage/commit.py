@@ -30,13 +30,24 @@ def _as_table(rows: list[dict] | pa.Table, schema: pa.Schema) -> pa.Table:
     return rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
 
 
+class WouldEmptyDrop(RuntimeError):
+    """The commit would replace a drop's rows with nothing, and that was not asked for."""
+
+
+def _rows(folder: Path) -> int:
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
+
+
 def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None,
-                rejects: list[dict] | pa.Table, ledger: list[dict] | pa.Table) -> dict:
+                rejects: list[dict] | pa.Table, ledger: list[dict] | pa.Table,
+                allow_empty: bool = False) -> dict:
     """Publish a drop. `staged` holds the part files this run wrote for it.
 
     replaced=None: the run processed the whole drop; the new partition replaces the old one.
-    replaced=set of paths: the run processed only these files; rows of other files are kept.
-    Rejects and ledger entries of the processed files replace their old entries the same way.
+    replaced=set of paths: the run processed (or removes: deleted files) only these files; rows
+    of other files are kept. Rejects and ledger entries of those paths are replaced the same way.
+    A commit that would leave a drop with rows without any raises WouldEmptyDrop, changing
+    nothing, unless allow_empty.
     """
     out = Path(out)
     live = partition_dir(out, drop)
@@ -61,6 +72,12 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
                                        compression="zstd")
                 rewritten += 1
         has_data = any(staged.glob("*.parquet"))
+        if not has_data and not allow_empty and live.is_dir() and (lost := _rows(live)):
+            raise WouldEmptyDrop(
+                f"drop {drop!r}: this run would replace the committed partition ({lost:,} rows) "
+                f"with nothing: no document of the run survived (the drop folder is empty, every "
+                f"file was rejected, or every file was deleted). Nothing was changed; pass "
+                f"--allow-empty (flow parameter allow_empty) to empty the drop.")
         if live.exists():
             old = staged.with_name(staged.name + ".old")
             if exchange(staged, live):
@@ -75,7 +92,7 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
             os.rename(staged, live)
 
         new_led = _as_table(ledger, LEDGER_SCHEMA)
-        scope = None if replaced is None else set(new_led["path"].to_pylist())
+        scope = None if replaced is None else set(replaced) | set(new_led["path"].to_pylist())
         rej_path = rejects_path(out, drop)
         old_rej = read_parquet(rej_path, REJECT_SCHEMA) if rej_path.exists() else REJECT_SCHEMA.empty_table()
         new_rej = _as_table(rejects, REJECT_SCHEMA)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -17,6 +18,7 @@ LEDGER_SCHEMA = pa.schema([
     pa.field("path", pa.string(), nullable=False),
     pa.field("size", pa.int64(), nullable=False),
     pa.field("mtime_ns", pa.int64(), nullable=False),
+    pa.field("ctime_ns", pa.int64(), nullable=False),  # -1: not known (a ledger from before)
     pa.field("sha256", pa.string(), nullable=False),
     pa.field("run_id", pa.string(), nullable=False),
     pa.field("documents", pa.int64(), nullable=False),
@@ -33,26 +35,86 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# status of a file in the ledger: `io_error` files are read again by the next incremental run
+STATUSES = ("ok", "partial", "rejected", "io_error")
+
+
+def file_status(documents: int, rejects: int, io_errors: int) -> str:
+    if io_errors:
+        return "io_error"
+    if documents and not rejects:
+        return "ok"
+    return "partial" if documents else "rejected"
+
+
+def _upgrade(table: pa.Table) -> pa.Table:
+    """A ledger written before a column existed gets it with its 'not known' value."""
+    for f in LEDGER_SCHEMA:
+        if f.name not in table.column_names and f.name == "ctime_ns":
+            table = table.append_column(f.name, pa.array([-1] * table.num_rows, pa.int64()))
+    return table.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA)
+
+
 def read_ledger(out: Path, drop: str) -> pa.Table:
     path = ledger_path(out, drop)
-    return read_parquet(path, LEDGER_SCHEMA) if path.exists() else LEDGER_SCHEMA.empty_table()
+    return _upgrade(read_parquet(path)) if path.exists() else LEDGER_SCHEMA.empty_table()
 
 
 def load_ledger(out: Path, drop: str) -> dict[str, dict]:
     return {row["path"]: row for row in read_ledger(out, drop).to_pylist()}
 
 
-def changed_files(drop_dir: Path, files: list[SourceFile], ledger: dict[str, dict]) -> list[SourceFile]:
-    """Files that are new or whose content changed since the ledger saw them. Size and mtime
-    settle the common case; a file whose mtime moved is hashed before it counts as changed."""
+class Changes(NamedTuple):
+    todo: list[SourceFile]  # new or changed (or to be read again after an I/O error)
+    deleted: list[str]  # paths in the ledger that are no longer in the drop
+
+
+def changed_files(drop_dir: Path, files: list[SourceFile], ledger: dict[str, dict]) -> Changes:
+    """What an incremental run must do, by this rule: a file is new when the ledger has no entry
+    for it; it is read again when its last read failed with an I/O error (status io_error); it
+    is unchanged when its size, mtime and ctime all equal the ledger's (ctime moves on every
+    write and cannot be set back, so an edit with the mtime restored is still seen); when size
+    is equal but a time differs, it is hashed and changed only if its SHA-256 differs. An entry
+    that must not be read (a `problem`) is never hashed: it counts as changed when its size or
+    times moved. Ledger paths no longer in the drop are `deleted`."""
     todo = []
     for f in files:
         seen = ledger.get(f.path)
-        if seen is None or seen["size"] != f.size:
+        if seen is None or seen["status"] == "io_error" or seen["size"] != f.size:
             todo.append(f)
-        elif seen["mtime_ns"] != f.mtime_ns and seen["sha256"] != file_sha256(Path(drop_dir) / f.path):
+        elif seen["mtime_ns"] == f.mtime_ns and seen["ctime_ns"] == f.ctime_ns != -1:
+            continue
+        elif f.problem is not None or seen["sha256"] != file_sha256(Path(drop_dir) / f.path):
             todo.append(f)
-    return todo
+    listed = {f.path for f in files}
+    return Changes(todo, sorted(p for p in ledger if p not in listed))
+
+
+def problem_tables(drop: str, run_id: str, problems: list[SourceFile]) -> tuple[pa.Table, pa.Table]:
+    """Ledger entries and rejects of the entries discovery refused to read (SourceFile.problem),
+    so that they are reported once and seen again only when they change."""
+    from .planning import PROBLEMS
+
+    led = [{"drop": drop, "path": f.path, "size": f.size, "mtime_ns": f.mtime_ns,
+            "ctime_ns": f.ctime_ns, "sha256": "", "run_id": run_id, "documents": 0, "rejects": 1,
+            "status": "rejected"} for f in problems]
+    rej = [{"drop": drop, "path": f.path, "source_path": f.path, "source_record": None,
+            "reason": f.problem, "error": f"{PROBLEMS[f.problem]} ({f.detail}); not read",
+            "run_id": run_id} for f in problems]
+    for r in rej:
+        r.pop("path")
+    return (pa.Table.from_pylist(led, schema=LEDGER_SCHEMA),
+            pa.Table.from_pylist(rej, schema=REJECT_SCHEMA))
+
+
+def moves(deleted: list[dict], new_ledger: pa.Table) -> list[dict]:
+    """Deleted files whose content reappeared under a new path in this run: {from, to}."""
+    by_hash = {}
+    for row in new_ledger.select(["path", "sha256"]).to_pylist():
+        if row["sha256"]:
+            by_hash.setdefault(row["sha256"], row["path"])
+    return [{"from": d["path"], "to": by_hash[d["sha256"]]} for d in deleted
+            if d.get("sha256") and d["sha256"] in by_hash]
 
 
 def read_record_tables(prefixes: list[Path]) -> tuple[pa.Table, pa.Table]:

@@ -1,7 +1,9 @@
 """Planning a run: the drop's files, how much work each holds, and the shards (one task each)."""
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -13,24 +15,129 @@ class SourceFile(NamedTuple):  # a tuple, not a dataclass: discovery builds one 
     path: str  # relative to the drop, POSIX separators
     size: int
     mtime_ns: int
+    ctime_ns: int = 0
+    # Why the entry must not be read (it is recorded as a reject instead), or None: see PROBLEMS.
+    problem: str | None = None
+    detail: str = ""
+
+
+# What discovery refuses to read, by reject reason.
+PROBLEMS = {
+    "outside_drop": "a symbolic link whose target is outside the drop folder",
+    "symlink_loop": "a symbolic link that loops, or a link to a folder of the drop (its files are "
+                    "listed under their own paths)",
+    "broken_link": "a symbolic link whose target does not exist",
+    "not_a_file": "a FIFO, socket or device, not a regular file",
+    "bad_file_name": "a name that is not valid UTF-8 (shown with its bytes escaped)",
+    "unreadable": "an entry that cannot be listed or examined (permissions, I/O)",
+}
+
+
+def display_name(rel: str) -> str:
+    """A path as text: bytes that are not UTF-8 (kept by os as surrogates) shown as \\xNN."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def within(root: str, real: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def check_file(root: str, rel: str) -> tuple[str | None, str]:
+    """(problem, detail) of reading `rel` under the real drop folder `root` now; (None, "") for a
+    regular file inside it. The worker checks again before it opens a file, so a link swapped in
+    after discovery is not followed either."""
+    path = os.path.join(root, rel)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return _stat_problem(exc)
+    real = os.path.realpath(path)
+    if not within(root, real):
+        return "outside_drop", f"links to {real}"
+    if not stat.S_ISREG(st.st_mode):
+        return "not_a_file", _kind(st.st_mode)
+    return None, ""
+
+
+def _stat_problem(exc: OSError) -> tuple[str, str]:
+    if exc.errno == errno.ELOOP:
+        return "symlink_loop", str(exc)
+    if exc.errno == errno.ENOENT:
+        return "broken_link", str(exc)
+    return "unreadable", f"{type(exc).__name__}: {exc}"
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def discover(drop_dir: Path) -> list[SourceFile]:
-    """Every file under the drop, sorted; hidden (dot) files and folders are not part of a drop.
-    Unsupported types are listed too: the shard quarantines them with a reason."""
+    """Every entry under the drop, sorted; hidden (dot) files and folders are not part of a drop.
+
+    Confined: a link to a file is followed only where its real path stays inside the drop's real
+    folder; a link to a folder is never entered (outside the drop it is `outside_drop`, inside it
+    its files are listed under their own paths). Entries that must not be read (PROBLEMS:
+    links out of the drop, loops, broken links, FIFOs/sockets/devices, names that are not UTF-8,
+    entries that cannot be examined) are listed with their `problem` and never opened; the run
+    records them as rejects. Unsupported file types are listed as files: the shard quarantines
+    them with a reason. Nothing here raises for one bad entry."""
+    root = os.path.realpath(drop_dir)
     found: list[SourceFile] = []
-    stack = [(str(drop_dir), "")]
+    seen_dirs = {root}
+    stack = [(root, "")]
+
+    def problem(rel: str, kind: str, detail: str, st=None) -> None:
+        found.append(SourceFile(display_name(rel), st.st_size if st else 0,
+                                st.st_mtime_ns if st else 0, st.st_ctime_ns if st else 0,
+                                kind, detail))
+
     while stack:
         folder, prefix = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            problem(prefix.rstrip("/") or ".", "unreadable", f"{type(exc).__name__}: {exc}")
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            rel = prefix + name
+            try:
+                lst = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                problem(rel, *_stat_problem(exc))
+                continue
+            if name != display_name(name):
+                problem(rel, "bad_file_name", f"the name is not valid UTF-8: {display_name(name)!r}", lst)
+                continue
+            st = lst
+            if stat.S_ISLNK(lst.st_mode):
+                try:
+                    st = os.stat(entry.path)
+                except OSError as exc:
+                    problem(rel, *_stat_problem(exc), lst)
                     continue
-                if entry.is_dir():
-                    stack.append((entry.path, f"{prefix}{entry.name}/"))
-                elif entry.is_file():
-                    st = entry.stat()
-                    found.append(SourceFile(prefix + entry.name, st.st_size, st.st_mtime_ns))
+                real = os.path.realpath(entry.path)
+                if not within(root, real):
+                    problem(rel, "outside_drop", f"links to {real}", lst)
+                    continue
+            if stat.S_ISDIR(st.st_mode):
+                real = os.path.realpath(entry.path)
+                if stat.S_ISLNK(lst.st_mode) or real in seen_dirs:
+                    # its target is in the drop already, under its own path (or an ancestor)
+                    problem(rel, "symlink_loop", f"links to {real}, a folder of the drop", lst)
+                    continue
+                seen_dirs.add(real)
+                stack.append((real, f"{rel}/"))
+            elif stat.S_ISREG(st.st_mode):
+                found.append(SourceFile(rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+            else:
+                problem(rel, "not_a_file", _kind(st.st_mode), lst)
     found.sort(key=lambda f: f.path)
     return found
 
