@@ -1,7 +1,9 @@
-"""Repair step: mangled HTML entities, mojibake (ftfy) and whitespace.
+"""Repair step: export escapes, HTML entities (standard, mangled, &-less), markup, mojibake
+(ftfy) and whitespace.
 
-Public entry point: `repair_text(text) -> RepairResult`. `repair_text_reference` is the slow
-path (no skipping) that tests compare against. See docs/repair.md.
+Public entry point: `repair_text(text) -> RepairResult`. `repair_text_reference` is the same
+rules with no skipping; both run the passes below. What may be skipped, and when, is decided
+by the gates in `pipeline/repair_fast.py` and nowhere else. See docs/repair.md.
 """
 from __future__ import annotations
 
@@ -13,11 +15,58 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ftfy
-from ftfy.chardata import CHARMAP_ENCODINGS, HTML_ENTITIES, LIGATURES, UTF8_CLUES
+import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-* codecs the residue checks decode with)
+from ftfy.chardata import CHARMAP_ENCODINGS, HTML_ENTITIES
+
+from . import repair_fast
 
 NAME = "repair"
+_RULES_PATH = Path(__file__).parent / "rules" / "entities.toml"
 
-_CATALOG = tomllib.loads((Path(__file__).parent / "rules" / "entities.toml").read_text("utf-8"))
+# Every key the code reads; anything else in the file is an error (no field drifts from code).
+_SCHEMA: dict[str, set[str] | None] = {
+    "version": None, "family": {"rule", "mangled", "examples"},
+    "spaced_named": {"names"}, "apostrophe": {"contraction_suffixes"},
+    "ampless": {"names", "word_names", "min_digits", "ranges"},
+    "escapes": {"rules", "examples"}, "markup": {"rules", "elements", "void", "block", "examples"},
+    "residue": {"rules", "mojibake_leads", "examples"},
+}
+
+
+def _load_catalog(path: Path) -> dict:
+    data = tomllib.loads(path.read_text("utf-8"))
+
+    def fail(msg: str) -> None:
+        raise ValueError(f"{path}: {msg}")
+
+    for key, value in data.items():
+        if key not in _SCHEMA:
+            fail(f"unknown key {key!r}")
+        allowed = _SCHEMA[key]
+        tables = value if key == "family" else [value] if allowed is not None else []
+        for i, table in enumerate(tables):
+            where = f"{key}[{i}]" if key == "family" else key
+            if not isinstance(table, dict):
+                fail(f"{where} must be a table")
+            extra, missing = set(table) - allowed, allowed - set(table)
+            if extra:
+                fail(f"unknown field(s) {sorted(extra)} in {where}")
+            if missing:
+                fail(f"missing field(s) {sorted(missing)} in {where}")
+            width = 2 if key == "family" else 3
+            for ex in table.get("examples", []):
+                if not (isinstance(ex, list) and len(ex) == width and all(isinstance(s, str) for s in ex)):
+                    fail(f"{where}: every example is a list of {width} strings, got {ex!r}")
+    for key in _SCHEMA:
+        if key not in data:
+            fail(f"missing key {key!r}")
+    for fam in data["family"]:
+        if not isinstance(fam["mangled"], bool):
+            fail(f"family {fam['rule']!r}: mangled must be true or false")
+    return data
+
+
+_CATALOG = _load_catalog(_RULES_PATH)
 RULES_VERSION = f"entities-{_CATALOG['version']}"
 
 
@@ -25,12 +74,16 @@ RULES_VERSION = f"entities-{_CATALOG['version']}"
 class RepairResult:
     text: str
     repairs: list[tuple[str, int]] = field(default_factory=list)
-    # (rule, start, end) offsets in `text` of each mangled-entity repair (MT evidence).
+    # (rule, start, end) offsets in `text` of each character rebuilt from a *mangled* entity
+    # (families with mangled = true in the rules file).
     spans: list[tuple[str, int, int]] = field(default_factory=list)
+    # (rule, tag) for every HTML tag removed from the text, verbatim, in text order.
+    markup: list[tuple[str, str]] = field(default_factory=list)
 
 
 # ftfy, configured for plain-text news (reasons in docs/repair.md). It runs per line, only on
-# non-ASCII lines; everything it would do to ASCII text is done by our own passes.
+# lines that can hold something it fixes; everything it would do to ASCII text is done by our
+# own passes.
 FTFY_CONFIG = ftfy.TextFixerConfig(
     unescape_html=False,
     remove_terminal_escapes=False,
@@ -51,10 +104,10 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 )
 
 _ENTITY_RULES = [f["rule"] for f in _CATALOG["family"]]
-_MANGLED = {
-    "entity_spaced_numeric", "entity_spaced_named", "entity_case_named",
-    "entity_comma_quot", "entity_leading_quot", "entity_double_escaped",
-}
+_MANGLED = frozenset(f["rule"] for f in _CATALOG["family"] if f["mangled"])
+_ESCAPE_RULES = list(_CATALOG["escapes"]["rules"])
+_MARKUP_RULES = list(_CATALOG["markup"]["rules"])
+_RESIDUE_RULES = list(_CATALOG["residue"]["rules"])
 _WS_RULES = [
     "ws_bom", "ws_crlf", "ws_line_sep", "ws_terminal_escape", "ws_control", "ws_nbsp",
     "ws_unicode_space", "ws_tab", "ws_zero_width", "ws_soft_hyphen", "ws_trailing",
@@ -62,6 +115,67 @@ _WS_RULES = [
 ]
 _SPACED_NAMES = frozenset(n.lower() for n in _CATALOG["spaced_named"]["names"])
 _SUFFIXES = "|".join(sorted(_CATALOG["apostrophe"]["contraction_suffixes"], key=len, reverse=True))
+
+
+def _bump(counts: dict[str, int], rule: str, n: int = 1) -> None:
+    counts[rule] = counts.get(rule, 0) + n
+
+
+# --- export escapes ----------------------------------------------------------------------
+_BACKSLASHES_RE = re.compile(r"\\+")
+_PATH_RE = re.compile(r"[A-Za-z]:\\|\\\\\w+\\")   # C:\dir, \\server\share: leave the token alone
+
+
+def _is_line_break(text: str, s: int, e: int) -> bool:
+    """A backslash standing for a line break sits between the end of one line's text (a word,
+    a number, closing punctuation) and the start of the next (a word, a number, an opening
+    bracket or quote, a price, markup), with at most one space after it. Not before "%", "_", "{",
+    "*" or "~" (TeX and Markdown escapes), not after an opening bracket."""
+    prev = text[s - 1] if s else ""
+    if not prev or not (prev.isalnum() or prev in _LINE_END):
+        return False
+    nxt = text[e] if e < len(text) else ""
+    if nxt == " ":
+        nxt = text[e + 1] if e + 1 < len(text) else ""
+    return bool(nxt) and (nxt.isalnum() or nxt in _LINE_START)
+
+
+_LINE_END = ".,;:!?)]\"'%"
+_LINE_START = "(&<$#\"'"
+
+
+def _escapes(text: str, counts: dict[str, int]) -> str:
+    """`\\$` and `\\'`/`\\"` escapes; a backslash standing for a line break inside a field."""
+    out: list[str] = []
+    pos = 0
+    changed = False
+    for m in _BACKSLASHES_RE.finditer(text):
+        s, e = m.span()
+        tok_s = max(text.rfind(" ", 0, s), text.rfind("\n", 0, s)) + 1
+        tok_e = min((i for i in (text.find(" ", e), text.find("\n", e)) if i >= 0), default=len(text))
+        if _PATH_RE.search(text, tok_s, tok_e):
+            continue
+        run = e - s
+        nxt = text[e] if e < len(text) else ""
+        escaped = nxt == "$" or nxt in ("'", '"')
+        if escaped:
+            run -= 1  # the last backslash escapes the character after it
+            _bump(counts, "escape_dollar" if nxt == "$" else "escape_quote")
+        breaks = "\\" * run
+        if run and run <= 2 and _is_line_break(text, s, e):
+            breaks = " " if run == 1 else "\n\n"
+            _bump(counts, "escape_line_break")
+        if breaks == "\\" * (e - s):
+            continue
+        out.append(text[pos:s])
+        out.append(breaks)
+        pos = e
+        changed = True
+    if not changed:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
 
 # --- entity pass -------------------------------------------------------------------------
 _SP = "[ \t\u00a0]*"  # NBSP too: MT output often spaces entities with it
@@ -77,16 +191,15 @@ _QUOT_TAIL = rf"[uU][oO][tT]{_SP};"
 # Every branch starts with a literal character, so the regex engine can jump between candidate
 # positions (a leading group or lookbehind would make it try every branch at every position).
 # The group names give the kind (m.lastgroup); the lookbehinds, placed after the q, test the
-# character before it. Only the spans of the whole match and the inner groups are used.
+# character before it. The comma form is glued (",quot;"): after ", quot;" the comma is real
+# punctuation and the space is the lost "&" (the &-less pass handles it).
 _ENTITY_RE = re.compile(
     rf"&(?P<dbl>(?P<layers>(?:{_AMP_LAYER})+)(?P<tail>{_SP}(?:{_NUM}|{_NAME}){_SP};))"
     rf"|&(?:{_REF})"
-    rf"|,(?P<comma>[ \t\u00a0]?[qQ]{_QUOT_TAIL})"
+    rf"|,(?P<comma>[qQ]{_QUOT_TAIL})"
     rf"|q(?<![&\w,\#]q)(?P<lead>{_QUOT_TAIL})"
     rf"|Q(?<![&\w,\#]Q)(?P<leadQ>{_QUOT_TAIL})"
 )
-# Necessary for a comma/lead match: the fast path's gate when the text has no "&".
-_QUOT_GATE_RE = re.compile(rf"[qQ]{_QUOT_TAIL}")
 _TAIL_RE = re.compile(rf"&(?:{_REF})")
 _SPACE_RE = re.compile("[ \t\u00a0]")
 _CONTRACTION_RE = re.compile(rf"[ \t\u00a0]?(?:{_SUFFIXES})\b", re.IGNORECASE)
@@ -98,11 +211,14 @@ _DECODED_MAP = {"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\u2028": "\n", "\u2029"
 # Sentinels around mangled repairs: a start marker (encodes rule and whether the char may pair
 # with another quote) and END. They are ASCII C0 controls: removed from the input before they
 # are inserted, invisible to ftfy (remove_control_chars=False), untouched by whitespace rules.
+# A double escape is mangled through its layers or its inner reference, so it has markers too.
 _END = "\x03"
-_START = {(rule, pair): chr(0x0E + 2 * i + pair) for i, rule in enumerate(sorted(_MANGLED))
+_START = {(rule, pair): chr(0x0E + 2 * i + pair)
+          for i, rule in enumerate(sorted(_MANGLED | {"entity_double_escaped"}))
           for pair in (0, 1)}
 _START_RULE = {v: k[0] for k, v in _START.items()}
 _PAIRABLE = "".join(v for (r, p), v in _START.items() if p)
+_SENTINELS = "".join(_START.values()) + _END
 _P = f"[{_PAIRABLE}]"
 _PAIR_RES = [
     re.compile(
@@ -113,6 +229,7 @@ _PAIR_RES = [
     for a, b in (("'", "'"), ('"', '"'), ("\u2018", "\u2019"), ("\u201c", "\u201d"))
 ]
 _SENTINEL_RE = re.compile(rf"([{''.join(_START.values())}])([^{_END}]*){_END}")
+_UNSENTINEL = str.maketrans("", "", _SENTINELS)
 
 
 def _decode_numeric(m: re.Match, prev: str, nxt: str) -> tuple[str, bool] | None:
@@ -166,20 +283,27 @@ def _classify(m: re.Match, text: str) -> tuple[str, str, bool, int] | None:
     if kind == "dbl":
         tail = _TAIL_RE.match("&" + m.group("tail"))
         res = _decode_ref(tail, prev, nxt) if tail else None
+        spaced = bool(_SPACE_RE.search(m.group("layers")))
         if res is None:  # only the &amp; layers are real: collapse them, keep the tail as is
-            spaced = bool(_SPACE_RE.search(m.group("layers")))
             rule = "entity_spaced_named" if spaced else "entity_plain"
-            return "&", rule, spaced, m.end("layers")
-        mangled = bool(_SPACE_RE.search(m.group("layers"))) or res[1] in _MANGLED
+            return "&", rule, rule in _MANGLED, m.end("layers")
+        mangled = (spaced and "entity_spaced_named" in _MANGLED) or res[1] in _MANGLED
         return res[0], "entity_double_escaped", mangled, end
     if kind == "comma":
-        return '"', "entity_comma_quot", True, end
+        return '"', "entity_comma_quot", "entity_comma_quot" in _MANGLED, end
     if kind == "lead" or kind == "leadQ":
-        return '"', "entity_leading_quot", True, end
+        return '"', "entity_leading_quot", "entity_leading_quot" in _MANGLED, end
     res = _decode_ref(m, prev, nxt)
     if res is None:
         return None
     return res[0], res[1], res[1] in _MANGLED, end
+
+
+def _marked(repl: str, rule: str, pair: int) -> str:
+    """The repaired text, wrapped in span sentinels when it is a visible character."""
+    if repl.strip() and not _invisible(repl):
+        return _START[(rule if rule in _MANGLED else "entity_double_escaped", pair)] + repl + _END
+    return repl
 
 
 def _entity_pass(text: str, counts: dict[str, int]) -> tuple[str, int]:
@@ -208,7 +332,7 @@ def _entity_pass(text: str, counts: dict[str, int]) -> tuple[str, int]:
                 if cm:
                     if cm.group(0)[0] in _GAP_SPACES:
                         end += 1
-                        counts["entity_gap"] = counts.get("entity_gap", 0) + 1
+                        _bump(counts, "entity_gap")
                     pair = 0
                 elif end < len(text) and text[end].isalpha():
                     pair = 0
@@ -219,18 +343,13 @@ def _entity_pass(text: str, counts: dict[str, int]) -> tuple[str, int]:
                 if cm.group(0)[0] in _GAP_SPACES:
                     end += 1
                     gap += 1
-                counts["entity_gap"] = counts.get("entity_gap", 0) + gap
+                _bump(counts, "entity_gap", gap)
                 pair = 0
         if rule in ("entity_comma_quot", "entity_leading_quot"):
             pair = 0
         out.append(pre)
-        if mangled and repl.strip() and not _invisible(repl):
-            out.append(_START[(rule if rule in _MANGLED else "entity_double_escaped", pair)])
-            out.append(repl)
-            out.append(_END)
-        else:
-            out.append(repl)
-        counts[rule] = counts.get(rule, 0) + 1
+        out.append(_marked(repl, rule, pair) if mangled else repl)
+        _bump(counts, rule)
         n += 1
         pos = end
     if not n:
@@ -247,7 +366,7 @@ def _close_pair_gaps(text: str, counts: dict[str, int]) -> str:
     def fix(m: re.Match) -> str:
         gap = len(m.group("s1")) + len(m.group("s2"))
         if gap:
-            counts["entity_gap"] = counts.get("entity_gap", 0) + gap
+            _bump(counts, "entity_gap", gap)
         return m.group("o") + m.group("body") + m.group("c")
 
     for rx in _PAIR_RES:
@@ -255,14 +374,175 @@ def _close_pair_gaps(text: str, counts: dict[str, int]) -> str:
     return text
 
 
-def _repair_entities(text: str, counts: dict[str, int]) -> str:
-    for _ in range(5):  # fixed point; one pass suffices for every catalogued form
-        text, n = _entity_pass(text, counts)
+# --- &-less entities ----------------------------------------------------------------------
+_AL = _CATALOG["ampless"]
+_AL_NAMES = frozenset(_AL["names"])
+_AL_WORDS = frozenset(_AL["word_names"])
+_AL_DIGITS = int(_AL["min_digits"])
+_AL_RANGES = [tuple(r) for r in _AL["ranges"]]
+_AL_ALT = "|".join(sorted(_AL_NAMES | _AL_WORDS, key=len, reverse=True))
+_AL_MAX_DEC, _AL_MAX_HEX = 7, 6  # up to U+10FFFF
+_AMPLESS_RE = re.compile(
+    rf"\#(?:(?P<dec>[0-9]{{{_AL_DIGITS},{_AL_MAX_DEC}}})|[xX](?P<hex>[0-9a-fA-F]{{{_AL_DIGITS},{_AL_MAX_HEX}}}));"
+    rf"|(?P<name>{_AL_ALT});"
+)
+# An "&" (and &amp; layers) before the form, through spaces: a spaced form ("it& #39;s",
+# "& quot;") that belongs to the entity pass.
+_AMP_BEFORE_RE = re.compile(rf"&{_SP}(?:(?:[aA][mM][pP]|\#{_SP}0*38|\#{_SP}[xX]0*26){_SP};{_SP})*\Z")
+_QUOTES = frozenset("'\"\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a")
+_AL_APOS = frozenset("'\u2018\u2019")
+_DASHES = frozenset("\u2012\u2013\u2014\u2015")
+_OPENERS = frozenset("([{<-/=\u2013\u2014")
+_SUFFIX_AFTER_RE = re.compile(rf"(?:{_SUFFIXES})\b", re.IGNORECASE)
+
+
+def _ampless_char(m: re.Match) -> tuple[str, str, bool] | None:
+    """(character, rule, strong) for an &-less candidate, or None if it is not a reference."""
+    name = m.group("name")
+    if name is not None:
+        ch = HTML_ENTITIES.get(f"&{name};")
+        if ch is None:
+            return None
+        return ch, "entity_ampless_named", name in _AL_NAMES
+    code = int(m.group("dec")) if m.group("dec") is not None else int(m.group("hex"), 16)
+    if code > 0x10FFFF:
+        return None
+    ch = html.unescape(f"&#{code};")
+    if len(ch) != 1 or not any(lo <= ord(ch) <= hi for lo, hi in _AL_RANGES):
+        return None
+    strong = not ch.isascii() or ch in _QUOTES or (m.group("dec") or "x").startswith("0")
+    return ch, "entity_ampless_numeric", strong
+
+
+def _keeps_space(text: str, s: int, e: int, ch: str) -> bool:
+    """The one space before an &-less form is the lost "&", except where typography says it
+    was a real space: an opening quote after a word ("said quot;Hi") and a spaced dash."""
+    before = text[s - 2] if s >= 2 else ""
+    if not before or before.isspace():
+        return False  # two spaces (one real, one "&") or a line start: dropping one is safe
+    nxt = text[e] if e < len(text) else ""
+    if ch in _QUOTES and nxt.isalnum():  # a quote glued to the next word: it opens
+        if before.isalnum():
+            # "don #39;t", "Kantor #39;s", "O #39;Neill" are one word; "said quot;Hi" is two
+            return not (ch in _AL_APOS and (_SUFFIX_AFTER_RE.match(text, e)
+                                            or s < 3 or not text[s - 3].isalnum()))
+        # after "(", "=", "-" the quote was glued ('("A', 'href="', "mid-'90s"); after a
+        # sentence end or another quote the space is real ('more. "In', 'Eagles\' "big"')
+        return before not in _OPENERS
+    return ch in _DASHES and (not nxt or nxt.isspace())
+
+
+def _ampless_pass(text: str, counts: dict[str, int]) -> tuple[str, int, int]:
+    """&-less references ("world #39;s", "AT amp;T", " quot;Jetpod quot;"); see docs/repair.md.
+    Returns (text, repairs, candidates left alone for lack of evidence)."""
+    cands = []
+    for m in _AMPLESS_RE.finditer(text):
+        s, e = m.span()
+        prev = text[s - 1] if s else ""
+        if prev and (prev.isalnum() or prev in "_&#;,"):
+            continue  # "aliquot;", "&#39;", ",quot;" (the entity pass), "AT&T;"
+        if prev in _GAP_SPACES and _AMP_BEFORE_RE.search(text, max(0, s - 48), s):
+            continue  # "& #39;", "& quot;": spaced forms, the entity pass owns them
+        res = _ampless_char(m)
+        if res is None:
+            continue
+        ch, rule, strong = res
+        nxt = text[e] if e < len(text) else ""
+        cands.append((s, e, ch, rule, strong or nxt.isalnum()))
+    if not cands:
+        return text, 0, 0
+    evidence = any(c[4] for c in cands)
+    out: list[str] = []
+    pos = n = left = 0
+    mangled_rules = _MANGLED
+    for s, e, ch, rule, strong in cands:
+        if s < pos:
+            continue
+        if not strong and not (evidence or text[s - 2:s] == "  "):
+            left += 1
+            continue
+        consume = s > 0 and text[s - 1] == " " and not _keeps_space(text, s, e, ch)
+        if ch == '"' and rule == "entity_ampless_named" and not consume:
+            continue  # bare quot; with nothing lost around it: entity_leading_quot's form
+        out.append(text[pos:s - 1] if consume else text[pos:s])
+        out.append(_marked(ch, rule, 0) if rule in mangled_rules else ch)
+        _bump(counts, rule)
+        n += 1
+        pos = e
+    if not n:
+        return text, 0, left
+    out.append(text[pos:])
+    return "".join(out), n, left
+
+
+def _repair_entities(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str:
+    left = 0
+    for _ in range(5):  # fixed point; one round suffices for every catalogued form
+        n = left = 0
+        if gates.ampless(text):
+            text, n, left = _ampless_pass(text, counts)
+        if gates.entities(text):
+            text, m = _entity_pass(text, counts)
+            n += m
         if not n:
             break
+    if left:  # counted once, on the text as it ends up
+        _bump(counts, "residue_entity", left)
     if any(c in text for c in _PAIRABLE):
         text = _close_pair_gaps(text, counts)
     return text
+
+
+# --- markup ----------------------------------------------------------------------------------
+_MK = _CATALOG["markup"]
+_ELEMENTS = frozenset(_MK["elements"])
+_VOID = frozenset(_MK["void"])
+_BLOCK = frozenset(_MK["block"])
+_TAG_RE = re.compile(
+    r"<(?:(?P<close>/)?(?P<name>[A-Za-z][A-Za-z0-9]{0,9})(?P<attrs>(?:[\s/][^<>]*)?)>"
+    r"|!--(?P<comment>.*?)-->)",
+    re.DOTALL,
+)
+
+
+def _strip_markup(text: str, rule: str, counts: dict[str, int],
+                  removed: list[tuple[str, str]]) -> str:
+    """Remove HTML tags (text content kept). Only real tag shapes: an HTML element name; a
+    closing tag, a void element, attributes with a value, or a closing tag later in the text."""
+    matches = list(_TAG_RE.finditer(text))
+    if not matches:
+        return text
+    last_close: dict[str, int] = {}
+    for m in matches:
+        if m.group("close") and m.group("name"):
+            last_close[m.group("name").lower()] = m.start()
+    out: list[str] = []
+    pos = 0
+    for m in matches:
+        name = (m.group("name") or "").lower()
+        if m.group("comment") is None:
+            if name not in _ELEMENTS:
+                continue
+            attrs = m.group("attrs")
+            if m.group("close"):
+                if attrs.strip():
+                    continue
+            elif not (name in _VOID or "=" in attrs or attrs.rstrip().endswith("/")
+                      or last_close.get(name, -1) > m.start()):
+                continue
+        s, e = m.span()
+        prev = text[s - 1] if s else " "
+        nxt = text[e] if e < len(text) else " "
+        sep = " " if name in _BLOCK and not prev.isspace() and not nxt.isspace() else ""
+        out.append(text[pos:s])
+        out.append(sep)
+        removed.append((rule, m.group().translate(_UNSENTINEL)))
+        _bump(counts, rule)
+        pos = e
+    if pos == 0:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
 
 
 # --- whitespace and control characters ---------------------------------------------------
@@ -275,9 +555,6 @@ _NBSP_RE = re.compile("[\u00a0\u2007\u202f]")
 _USPACE_RE = re.compile("[\u1680\u2000-\u2006\u2008-\u200a\u205f\u3000]")
 _ZW_RE = re.compile("[\u200b\u2060\ufeff\u180e]")
 _SHY_RE = re.compile("\u00ad")
-# Union of the five character classes above: one scan tells whether any of them can match.
-_POST_CHARS_RE = re.compile(
-    "|".join(rx.pattern for rx in (_POST_CONTROL_RE, _NBSP_RE, _USPACE_RE, _ZW_RE, _SHY_RE)))
 _TAB_RE = re.compile("\t")
 _TRAILING_RE = re.compile(r"[ ]+$", re.MULTILINE)
 _LEADING_RE = re.compile(r"^[ ]+", re.MULTILINE)
@@ -288,65 +565,53 @@ _BLANKS_RE = re.compile(r"\n{3,}")
 def _subn(rx: re.Pattern, repl, text: str, rule: str, counts: dict[str, int]) -> str:
     text, n = rx.subn(repl, text)
     if n:
-        counts[rule] = counts.get(rule, 0) + n
+        _bump(counts, rule, n)
     return text
 
 
-# Every character a _pre_ws regex can match: ASCII ones as UTF-8 bytes, plus U+2028/U+2029.
-_PRE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
-
-
-def _has_pre_ws(text: str) -> bool:
-    """Cheap exact test for any character _pre_ws acts on (bytes.translate runs in C)."""
-    b = text.encode("utf-8", "surrogatepass")  # bytes < 0x80 are exactly the ASCII characters
-    return (len(b.translate(None, _PRE_BYTES)) != len(b)
-            or "\u2028" in text or "\u2029" in text)
-
-
-def _pre_ws(text: str, counts: dict[str, int], fast: bool) -> str:
+def _pre_ws(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str:
     """BOM, line breaks, terminal escapes, C0 controls: before entities and ftfy."""
     if text.startswith("\ufeff"):
         text = text[1:]
         counts["ws_bom"] = 1
-    if fast and not _has_pre_ws(text):
+    if not gates.pre_ws(text):
         return text
-    if not fast or "\r" in text:
+    if gates.crlf(text):
         text = _subn(_CRLF_RE, "\n", text, "ws_crlf", counts)
     text = _subn(_LINE_SEP_RE, lambda m: "\n\n" if m.group() == "\u2029" else "\n", text,
                  "ws_line_sep", counts)
-    if not fast or "\x1b" in text:
+    if gates.terminal_escape(text):
         text = _subn(_ANSI_RE, "", text, "ws_terminal_escape", counts)
     return _subn(_C0_RE, "", text, "ws_control", counts)
 
 
-def _post_ws(text: str, counts: dict[str, int], fast: bool) -> str:
+def _post_ws(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str:
     """Character- then line-level whitespace rules; after ftfy (it needs NBSP and SHY)."""
-    if not fast or (not text.isascii() and _POST_CHARS_RE.search(text)):
+    if gates.post_chars(text):
         text = _subn(_POST_CONTROL_RE, "", text, "ws_control", counts)
         text = _subn(_NBSP_RE, " ", text, "ws_nbsp", counts)
         text = _subn(_USPACE_RE, " ", text, "ws_unicode_space", counts)
         text = _subn(_ZW_RE, "", text, "ws_zero_width", counts)
-        if not fast or "\u00ad" in text:
+        if gates.soft_hyphen(text):
             text = _subn(_SHY_RE, "", text, "ws_soft_hyphen", counts)
-    if not fast or "\t" in text:
+    if gates.tab(text):
         text = _subn(_TAB_RE, " ", text, "ws_tab", counts)
-    if not fast or " \n" in text or text.endswith(" "):
+    if gates.trailing(text):
         text = _subn(_TRAILING_RE, "", text, "ws_trailing", counts)
-    # rfind tests the needle's first char ("\n", rare) first: faster than `in` here.
-    if not fast or text.rfind("\n ") >= 0 or text.startswith(" "):
+    if gates.leading(text):
         text = _subn(_LEADING_RE, "", text, "ws_leading", counts)
-    if not fast or "  " in text:
+    if gates.multi_space(text):
         text = _subn(_MULTI_RE, " ", text, "ws_multi_space", counts)
-    if not fast or text.rfind("\n\n\n") >= 0:
+    if gates.blank_lines(text):
         text = _subn(_BLANKS_RE, "\n\n", text, "ws_blank_lines", counts)
     stripped = text.strip("\n")
     if len(text) - len(stripped) > (1 if text.endswith("\n") and not text.endswith("\n\n") else 0):
-        counts["ws_blank_lines"] = counts.get("ws_blank_lines", 0) + 1
+        _bump(counts, "ws_blank_lines")
     return stripped
 
 
 # --- ftfy --------------------------------------------------------------------------------
-def _ftfy_line(line: str, counts: dict[str, int]) -> str:
+def _ftfy_fix(line: str, counts: dict[str, int]) -> str:
     fixed, plan = ftfy.fix_and_explain(line, FTFY_CONFIG)
     for action, param in plan or ():
         if action == "encode":
@@ -357,63 +622,105 @@ def _ftfy_line(line: str, counts: dict[str, int]) -> str:
             name = f"ftfy:normalize_{param.lower()}"
         else:
             name = f"ftfy:{param}"
-        counts[name] = counts.get(name, 0) + 1
+        _bump(counts, name)
     return fixed
 
 
-def _lead_chars(lead_bytes: bytes, encodings: list[str]) -> str:
-    chars = {bytes([b]).decode(enc, errors="ignore") for enc in encodings for b in lead_bytes}
-    return "".join(sorted(c for c in chars if c and not c.isascii()))
+# A UTF-8 sequence read as single-byte text whose last byte became a space has two readings:
+# the byte was A0 (ftfy's restore_byte_a0: "â€ " -> "†") or a byte that cp1252 does not define
+# and a lossy reader dropped (0x81 0x8D 0x8F 0x90 0x9D: "â€\x9d" is the closing quote ”). When
+# the A0 reading is a symbol or a punctuation mark and a dropped byte would give a punctuation
+# mark, nothing in the text tells them apart: ftfy does not see that sequence, it stays as it
+# is and counts as residue_mojibake. (A letter from the A0 reading, "Ã " -> "à", or a symbol
+# with no punctuation rival, "âš " -> "⚠", is ftfy's to restore.)
+_AMBIG_CAND_RE = re.compile(r"[^\x00-\x7f]{2,}(?= )")
+_DROPPED_BYTES = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 
 
-# Every ftfy fix enabled above needs one of these in the line (see docs/repair.md): two
-# adjacent non-ASCII chars (a multi-byte UTF-8 sequence read as 1-byte chars); a UTF-8 lead
-# char before a space (restore_byte_a0, not macroman; UTF8_DETECTOR_RE's first-of-N chars)
-# or before '?' (replace_lossy_sequences, sloppy-* only); C1 controls, surrogates,
-# ligatures, U+FFFD; or a line that is not NFC.
-_A0_LEADS = "".join(sorted(set(_lead_chars(
-    b"\xc2\xc3\xc5\xce\xd0\xd9\xe0\xe1\xe2\xe3\xf0",
-    [e for e in CHARMAP_ENCODINGS if e != "macroman"],
-)) | set("".join(UTF8_CLUES[k] for k in ("utf8_first_of_2", "utf8_first_of_3", "utf8_first_of_4")))))
-_LOSSY_LEADS = _lead_chars(bytes(range(0xC2, 0xF5)),
-                           [e for e in CHARMAP_ENCODINGS if e.startswith("sloppy")])
-_LIGATURE_CHARS = "".join(chr(c) for c in LIGATURES)
-# Every alternative starts with a non-ASCII char, matched first (so the regex engine skips ASCII
-# runs fast) and then classified by the lookbehinds.
-_FTFY_NEEDED_RE = re.compile(
-    rf"[^\x00-\x7f](?:[^\x00-\x7f]|(?<=[{re.escape(_A0_LEADS)}]) "
-    rf"|(?<=[{re.escape(_LOSSY_LEADS)}])\?"
-    rf"|(?<=[\x80-\x9f\ud800-\udfff\ufffd{re.escape(_LIGATURE_CHARS)}]))"
-)
+def _utf8_char(b: bytes) -> str | None:
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
-def _needs_ftfy(line: str) -> bool:
-    if line.isascii():
-        return False
-    return bool(_FTFY_NEEDED_RE.search(line)) or not unicodedata.is_normalized("NFC", line)
+def _a0_guess(seq: str) -> bool:
+    for enc in CHARMAP_ENCODINGS:
+        try:
+            b = seq.encode(enc)
+        except UnicodeEncodeError:
+            continue
+        if len(b) == 2:
+            ok = 0xE0 <= b[0] <= 0xE3 and 0x80 <= b[1] <= 0xBF and b[1] not in (0x85, 0xA0)
+        else:
+            ok = b[0] == 0xF0 and all(0x80 <= x <= 0xBF for x in b[1:])
+        if not ok:
+            continue
+        ch = _utf8_char(b + b"\xa0")
+        if ch is None or unicodedata.category(ch)[0] not in "SP":
+            continue
+        for x in _DROPPED_BYTES:
+            alt = _utf8_char(b + bytes([x]))
+            if alt is not None and unicodedata.category(alt)[0] == "P":
+                return True
+    return False
 
 
-def _ftfy(text: str, counts: dict[str, int], fast: bool) -> str:
-    # Whole-text gate: no _FTFY_NEEDED_RE match can span a "\n", and "\n" is stable under NFC,
-    # so a text passes exactly when every line does.
-    if fast and (text.isascii() or not (_FTFY_NEEDED_RE.search(text)
-                                        or not unicodedata.is_normalized("NFC", text))):
+def _ambiguous_a0(line: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _AMBIG_CAND_RE.finditer(line):
+        e = m.end()
+        for k in (2, 3):
+            if e - k >= m.start() and _a0_guess(line[e - k:e]):
+                spans.append((e - k, e))
+                break
+    return spans
+
+
+def _ftfy_line(line: str, counts: dict[str, int]) -> str:
+    spans = _ambiguous_a0(line) if " " in line else []
+    if not spans:
+        return _ftfy_fix(line, counts)
+    out = []
+    pos = 0
+    for s, e in spans:
+        if s > pos:
+            out.append(_ftfy_fix(line[pos:s], counts))
+        out.append(line[s:e])
+        pos = e
+    out.append(_ftfy_fix(line[pos:], counts) if pos < len(line) else "")
+    return "".join(out)
+
+
+def _ftfy(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str:
+    if not gates.ftfy(text):
         return text
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        if not fast or _needs_ftfy(line):
+        if gates.ftfy_line(line):
             lines[i] = _ftfy_line(line, counts)
     return "\n".join(lines)
 
 
-def _whitespace_only(text: str) -> str:
-    """Only the whitespace/control rules (no entities, no ftfy): the baseline for reports."""
-    counts: dict[str, int] = {}
-    return _post_ws(_pre_ws(text, counts, True), counts, True)
+# --- residue -------------------------------------------------------------------------------
+_CONT = "".join(sorted(set(bytes(range(0x80, 0xC0)).decode("latin-1"))
+                       | set(bytes(range(0x80, 0xC0)).decode("sloppy-windows-1252"))))
+_MOJIBAKE_RE = re.compile(
+    f"[{re.escape(''.join(_CATALOG['residue']['mojibake_leads']))}][{re.escape(_CONT)}]")
+
+
+def _residue(text: str, counts: dict[str, int]) -> None:
+    """Count damage left in the text (never changes it)."""
+    n = len(_MOJIBAKE_RE.findall(text))
+    if n:
+        _bump(counts, "residue_mojibake", n)
+    n = text.count("\ufffd")
+    if n:
+        _bump(counts, "residue_replacement_char", n)
 
 
 # --- driver ------------------------------------------------------------------------------
-_KNOWN = frozenset(_ENTITY_RULES + _WS_RULES)
+_KNOWN = frozenset(_ESCAPE_RULES + _ENTITY_RULES + _MARKUP_RULES + _WS_RULES + _RESIDUE_RULES)
 
 
 def _order(counts: dict[str, int]) -> list[tuple[str, int]]:
@@ -421,41 +728,74 @@ def _order(counts: dict[str, int]) -> list[tuple[str, int]]:
         return []
     ftfy_rules = sorted(k for k in counts if k.startswith("ftfy:"))
     extra = sorted(k for k in counts if k not in _KNOWN and not k.startswith("ftfy:"))
-    order = _ENTITY_RULES + ftfy_rules + _WS_RULES + extra
+    order = (_ESCAPE_RULES + _ENTITY_RULES + _MARKUP_RULES + ftfy_rules + _WS_RULES
+             + _RESIDUE_RULES + extra)
     return [(r, counts[r]) for r in order if counts.get(r)]
 
 
-def _run(text: str, fast: bool) -> RepairResult:
-    counts: dict[str, int] = {}
-    text = _pre_ws(text, counts, fast)
-    if not fast or "&" in text or (";" in text and _QUOT_GATE_RE.search(text)):
-        text = _repair_entities(text, counts)
-    text = _ftfy(text, counts, fast)
-    text = _post_ws(text, counts, fast)
+def _spans(text: str) -> tuple[str, list[tuple[str, int, int]]]:
+    """Remove the span sentinels; (rule, start, end) of each marked character."""
     spans: list[tuple[str, int, int]] = []
-    if not fast or _END in text:
-        out: list[str] = []
-        pos = 0
-        shift = 0
-        for m in _SENTINEL_RE.finditer(text):
-            out.append(text[pos:m.start()])
-            start = m.start() - shift
-            end = start + len(m.group(2))
-            if end > start:
-                spans.append((_START_RULE[m.group(1)], start, end))
-            out.append(m.group(2))
-            shift += 2
-            pos = m.end()
-        out.append(text[pos:])
-        text = "".join(out)
-    return RepairResult(text=text, repairs=_order(counts), spans=spans)
+    out: list[str] = []
+    pos = 0
+    shift = 0
+    for m in _SENTINEL_RE.finditer(text):
+        out.append(text[pos:m.start()])
+        start = m.start() - shift
+        end = start + len(m.group(2))
+        if end > start:
+            spans.append((_START_RULE[m.group(1)], start, end))
+        out.append(m.group(2))
+        shift += 2
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out), spans
+
+
+def _run(text: str, gates: repair_fast.Gates) -> RepairResult:
+    counts: dict[str, int] = {}
+    markup: list[tuple[str, str]] = []
+    text = _pre_ws(text, counts, gates)
+    if gates.escapes(text):
+        text = _escapes(text, counts)
+    if gates.markup(text):
+        text = _strip_markup(text, "markup_literal_tag", counts, markup)
+    if gates.any_entities(text):
+        text = _repair_entities(text, counts, gates)
+        if gates.markup(text):
+            text = _strip_markup(text, "markup_decoded_tag", counts, markup)
+    text = _ftfy(text, counts, gates)
+    text = _post_ws(text, counts, gates)
+    if gates.residue(text):
+        _residue(text, counts)
+    spans: list[tuple[str, int, int]] = []
+    if gates.sentinels(text):
+        text, spans = _spans(text)
+    return RepairResult(text=text, repairs=_order(counts), spans=spans, markup=markup)
+
+
+_REFERENCE = repair_fast.Gates()
+_FAST = repair_fast.FastGates(
+    ampless_names=sorted(_AL_NAMES | _AL_WORDS),
+    ampless_digits=(_AL_DIGITS, _AL_MAX_DEC, _AL_MAX_HEX),
+    post_chars="|".join(rx.pattern for rx in (_POST_CONTROL_RE, _NBSP_RE, _USPACE_RE, _ZW_RE, _SHY_RE)),
+    sentinel_end=_END,
+)
+
+
+def _whitespace_only(text: str) -> str:
+    """Only the whitespace/control rules (no escapes, entities, markup, ftfy): the baseline
+    that reports and tests compare against."""
+    counts: dict[str, int] = {}
+    return _post_ws(_pre_ws(text, counts, _FAST), counts, _FAST)
 
 
 def repair_text(text: str) -> RepairResult:
-    """Repair entities, mojibake and whitespace; skips work on text that cannot be damaged."""
-    return _run(text, fast=True)
+    """Repair escapes, entities, markup, mojibake and whitespace; skips passes whose gate
+    (pipeline/repair_fast.py) proves they cannot change the text."""
+    return _run(text, _FAST)
 
 
 def repair_text_reference(text: str) -> RepairResult:
-    """Slow reference: every pass on every line, no skipping. Same text as repair_text."""
-    return _run(text, fast=False)
+    """Slow reference: every pass on every line, no skipping. Same result as repair_text."""
+    return _run(text, _REFERENCE)

@@ -1,0 +1,193 @@
+"""When the repair step may skip work: the gates of `pipeline/repair.py`.
+
+The repair passes live in repair.py and ask a gate before each pass (or rule, or line) whether
+it can change the text. `Gates` answers "yes" every time: that is `repair_text_reference`, every
+pass on every line. `FastGates` answers "no" only when a cheap test proves the pass cannot act:
+that is `repair_text`. Both must give identical results; tests/test_repair.py and the bench
+check compare them. This module knows nothing of the rules beyond what repair.py hands it, and
+imports nothing from the package.
+
+Each FastGates test is exact for its pass: it is true whenever the pass's patterns can match
+(docs/repair.md, "Fast path", says why each one is).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ftfy.chardata import CHARMAP_ENCODINGS, LIGATURES, UTF8_CLUES
+
+
+class Gates:
+    """No skipping: every pass, every rule, every line."""
+
+    def pre_ws(self, text: str) -> bool:
+        return True
+
+    def crlf(self, text: str) -> bool:
+        return True
+
+    def terminal_escape(self, text: str) -> bool:
+        return True
+
+    def escapes(self, text: str) -> bool:
+        return True
+
+    def markup(self, text: str) -> bool:
+        return True
+
+    def any_entities(self, text: str) -> bool:
+        return True
+
+    def ampless(self, text: str) -> bool:
+        return True
+
+    def entities(self, text: str) -> bool:
+        return True
+
+    def ftfy(self, text: str) -> bool:
+        return True
+
+    def ftfy_line(self, line: str) -> bool:
+        return True
+
+    def post_chars(self, text: str) -> bool:
+        return True
+
+    def soft_hyphen(self, text: str) -> bool:
+        return True
+
+    def tab(self, text: str) -> bool:
+        return True
+
+    def trailing(self, text: str) -> bool:
+        return True
+
+    def leading(self, text: str) -> bool:
+        return True
+
+    def multi_space(self, text: str) -> bool:
+        return True
+
+    def blank_lines(self, text: str) -> bool:
+        return True
+
+    def residue(self, text: str) -> bool:
+        return True
+
+    def sentinels(self, text: str) -> bool:
+        return True
+
+
+# Every character a pre-whitespace regex can match: ASCII ones as UTF-8 bytes, plus U+2028/9.
+_PRE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
+# Necessary for the comma/leading quot forms of the entity pass when the text has no "&".
+_QUOT_GATE_RE = re.compile(r"[qQ][uU][oO][tT][ \t\u00a0]*;")
+
+
+def _lead_chars(lead_bytes: bytes, encodings: list[str]) -> str:
+    chars = {bytes([b]).decode(enc, errors="ignore") for enc in encodings for b in lead_bytes}
+    return "".join(sorted(c for c in chars if c and not c.isascii()))
+
+
+# Every ftfy fix enabled in repair.FTFY_CONFIG needs one of these in the line (docs/repair.md):
+# two adjacent non-ASCII chars (a multi-byte UTF-8 sequence read as 1-byte chars); a UTF-8 lead
+# char before a space (restore_byte_a0, not macroman; UTF8_DETECTOR_RE's first-of-N chars)
+# or before '?' (replace_lossy_sequences, sloppy-* only); C1 controls, surrogates, ligatures,
+# U+FFFD; or a line that is not NFC.
+_A0_LEADS = "".join(sorted(set(_lead_chars(
+    b"\xc2\xc3\xc5\xce\xd0\xd9\xe0\xe1\xe2\xe3\xf0",
+    [e for e in CHARMAP_ENCODINGS if e != "macroman"],
+)) | set("".join(UTF8_CLUES[k] for k in ("utf8_first_of_2", "utf8_first_of_3", "utf8_first_of_4")))))
+_LOSSY_LEADS = _lead_chars(bytes(range(0xC2, 0xF5)),
+                           [e for e in CHARMAP_ENCODINGS if e.startswith("sloppy")])
+_LIGATURE_CHARS = "".join(chr(c) for c in LIGATURES)
+# Every alternative starts with a non-ASCII char, matched first (so the regex engine skips ASCII
+# runs fast) and then classified by the lookbehinds.
+_FTFY_NEEDED_RE = re.compile(
+    rf"[^\x00-\x7f](?:[^\x00-\x7f]|(?<=[{re.escape(_A0_LEADS)}]) "
+    rf"|(?<=[{re.escape(_LOSSY_LEADS)}])\?"
+    rf"|(?<=[\x80-\x9f\ud800-\udfff\ufffd{re.escape(_LIGATURE_CHARS)}]))"
+)
+
+
+class FastGates(Gates):
+    """Skip a pass when a cheap test proves it cannot change the text."""
+
+    def __init__(self, *, ampless_names: list[str], ampless_digits: tuple[int, int, int],
+                 post_chars: str, sentinel_end: str):
+        # The &-less forms end in ";" after "#" + digits, "#x" + hex digits or a name: the
+        # search jumps to each ";" and the lookbehinds (fixed width each) look before it.
+        lo, hi_dec, hi_hex = ampless_digits
+        behind = [rf"(?<=\#{'[0-9]' * k};)" for k in range(lo, hi_dec + 1)]
+        behind += [rf"(?<=\#[xX]{'[0-9a-fA-F]' * k};)" for k in range(lo, hi_hex + 1)]
+        behind += [rf"(?<={re.escape(n)};)" for n in sorted(set(ampless_names))]
+        self._ampless_re = re.compile(";(?:" + "|".join(behind) + ")")
+        self._post_chars_re = re.compile(post_chars)
+        self._end = sentinel_end
+
+    def pre_ws(self, text: str) -> bool:
+        b = text.encode("utf-8", "surrogatepass")  # bytes < 0x80 are exactly the ASCII chars
+        return (len(b.translate(None, _PRE_BYTES)) != len(b)
+                or "\u2028" in text or "\u2029" in text)
+
+    def crlf(self, text: str) -> bool:
+        return "\r" in text
+
+    def terminal_escape(self, text: str) -> bool:
+        return "\x1b" in text
+
+    def escapes(self, text: str) -> bool:
+        return "\\" in text
+
+    def markup(self, text: str) -> bool:
+        return "<" in text
+
+    def any_entities(self, text: str) -> bool:
+        return "&" in text or (";" in text and (self._ampless_re.search(text) is not None
+                                                or _QUOT_GATE_RE.search(text) is not None))
+
+    def ampless(self, text: str) -> bool:
+        return ";" in text and self._ampless_re.search(text) is not None
+
+    def entities(self, text: str) -> bool:
+        return "&" in text or (";" in text and _QUOT_GATE_RE.search(text) is not None)
+
+    def ftfy(self, text: str) -> bool:
+        # No _FTFY_NEEDED_RE match can span a "\n", and "\n" is stable under NFC, so a text
+        # passes exactly when every line does.
+        return not text.isascii() and (_FTFY_NEEDED_RE.search(text) is not None
+                                       or not unicodedata.is_normalized("NFC", text))
+
+    def ftfy_line(self, line: str) -> bool:
+        if line.isascii():
+            return False
+        return bool(_FTFY_NEEDED_RE.search(line)) or not unicodedata.is_normalized("NFC", line)
+
+    def post_chars(self, text: str) -> bool:
+        return not text.isascii() and self._post_chars_re.search(text) is not None
+
+    def soft_hyphen(self, text: str) -> bool:
+        return "\u00ad" in text
+
+    def tab(self, text: str) -> bool:
+        return "\t" in text
+
+    def trailing(self, text: str) -> bool:
+        return " \n" in text or text.endswith(" ")
+
+    def leading(self, text: str) -> bool:
+        # rfind tests the needle's first char ("\n", rare) first: faster than `in` here.
+        return text.rfind("\n ") >= 0 or text.startswith(" ")
+
+    def multi_space(self, text: str) -> bool:
+        return "  " in text
+
+    def blank_lines(self, text: str) -> bool:
+        return text.rfind("\n\n\n") >= 0
+
+    def residue(self, text: str) -> bool:
+        return not text.isascii()  # mojibake and U+FFFD are non-ASCII
+
+    def sentinels(self, text: str) -> bool:
+        return self._end in text
