@@ -7,6 +7,7 @@ by the gates in `pipeline/repair_fast.py` and nowhere else. See docs/repair.md.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 import tomllib
@@ -348,8 +349,13 @@ def _entity_pass(text: str, counts: dict[str, int]) -> tuple[str, int]:
         if rule in ("entity_comma_quot", "entity_leading_quot"):
             pair = 0
         out.append(pre)
-        out.append(_marked(repl, rule, pair) if mangled else repl)
-        _bump(counts, rule)
+        if mangled and repl.strip() and not _invisible(repl):
+            out.append(_START[(rule if rule in _MANGLED else "entity_double_escaped", pair)])
+            out.append(repl)
+            out.append(_END)
+        else:
+            out.append(repl)
+        counts[rule] = counts.get(rule, 0) + 1
         n += 1
         pos = end
     if not n:
@@ -386,12 +392,35 @@ _AMPLESS_RE = re.compile(
     rf"\#(?:(?P<dec>[0-9]{{{_AL_DIGITS},{_AL_MAX_DEC}}})|[xX](?P<hex>[0-9a-fA-F]{{{_AL_DIGITS},{_AL_MAX_HEX}}}));"
     rf"|(?P<name>{_AL_ALT});"
 )
+_AL_WINDOW = max(1 + _AL_MAX_DEC, 2 + _AL_MAX_HEX, *map(len, _AL_NAMES | _AL_WORDS)) + 1
+
+
+def _ends_pattern() -> str:
+    """Each ";" that ends an &-less candidate: the search jumps from ";" to ";" (a literal first
+    character) and fixed-width lookbehinds test what precedes it, including the character
+    before the form, which must not be a word character, "&", "#", ";" or ",": "aliquot;",
+    "&#39;", "&amp;quot;" and ",quot;" are not &-less forms (the entity pass owns the last three).
+    The lookbehinds are grouped by the form's last character, so a ";" after any other
+    character costs one test."""
+    groups: dict[str, list[str]] = {}
+    for k in range(_AL_DIGITS, _AL_MAX_DEC + 1):
+        groups.setdefault("[0-9]", []).append(rf"\#{'[0-9]' * k}")
+    for k in range(_AL_DIGITS, _AL_MAX_HEX + 1):
+        groups.setdefault("[0-9a-fA-F]", []).append(rf"\#[xX]{'[0-9a-fA-F]' * k}")
+    for n in sorted(_AL_NAMES | _AL_WORDS):
+        groups.setdefault(re.escape(n[-1]), []).append(re.escape(n))
+    return ";(?:" + "|".join(
+        rf"(?<={last};)(?:" + "|".join(rf"(?<={f};)(?<![\w&\#;,]{f};)" for f in forms) + ")"
+        for last, forms in groups.items()) + ")"
+
+
+_AMPLESS_END_RE = re.compile(_ends_pattern())
 # An "&" (and &amp; layers) before the form, through spaces: a spaced form ("it& #39;s",
 # "& quot;") that belongs to the entity pass.
 _AMP_BEFORE_RE = re.compile(rf"&{_SP}(?:(?:[aA][mM][pP]|\#{_SP}0*38|\#{_SP}[xX]0*26){_SP};{_SP})*\Z")
 _QUOTES = frozenset("'\"\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a")
 _AL_APOS = frozenset("'\u2018\u2019")
-_DASHES = frozenset("\u2012\u2013\u2014\u2015")
+_INFIX = frozenset("&\u2012\u2013\u2014\u2015")  # dashes and "&": spaced on both sides or none
 _OPENERS = frozenset("([{<-/=\u2013\u2014")
 _SUFFIX_AFTER_RE = re.compile(rf"(?:{_SUFFIXES})\b", re.IGNORECASE)
 
@@ -410,13 +439,15 @@ def _ampless_char(m: re.Match) -> tuple[str, str, bool] | None:
     ch = html.unescape(f"&#{code};")
     if len(ch) != 1 or not any(lo <= ord(ch) <= hi for lo, hi in _AL_RANGES):
         return None
-    strong = not ch.isascii() or ch in _QUOTES or (m.group("dec") or "x").startswith("0")
+    # "'" is the one ASCII character encoders commonly write as a number (&#39;, &#039;); "
+    # is written &quot;, so "#34;" may as well be a jersey number
+    strong = not ch.isascii() or ch == "'" or (m.group("dec") or "x").startswith("0")
     return ch, "entity_ampless_numeric", strong
 
 
 def _keeps_space(text: str, s: int, e: int, ch: str) -> bool:
     """The one space before an &-less form is the lost "&", except where typography says it
-    was a real space: an opening quote after a word ("said quot;Hi") and a spaced dash."""
+    was a real space: an opening quote after a word ("said quot;Hi"), a spaced dash or "&"."""
     before = text[s - 2] if s >= 2 else ""
     if not before or before.isspace():
         return False  # two spaces (one real, one "&") or a line start: dropping one is safe
@@ -429,18 +460,22 @@ def _keeps_space(text: str, s: int, e: int, ch: str) -> bool:
         # after "(", "=", "-" the quote was glued ('("A', 'href="', "mid-'90s"); after a
         # sentence end or another quote the space is real ('more. "In', 'Eagles\' "big"')
         return before not in _OPENERS
-    return ch in _DASHES and (not nxt or nxt.isspace())
+    return ch in _INFIX and (not nxt or nxt.isspace())  # "relay — a race", "Bath & Beyond"
 
 
 def _ampless_pass(text: str, counts: dict[str, int]) -> tuple[str, int, int]:
     """&-less references ("world #39;s", "AT amp;T", " quot;Jetpod quot;"); see docs/repair.md.
     Returns (text, repairs, candidates left alone for lack of evidence)."""
     cands = []
-    for m in _AMPLESS_RE.finditer(text):
+    for hit in _AMPLESS_END_RE.finditer(text):
+        p = hit.end()
+        m = _AMPLESS_RE.search(text, max(0, p - _AL_WINDOW), p)
+        while m is not None and m.end() != p:
+            m = _AMPLESS_RE.search(text, m.start() + 1, p)
+        if m is None:
+            continue
         s, e = m.span()
         prev = text[s - 1] if s else ""
-        if prev and (prev.isalnum() or prev in "_&#;,"):
-            continue  # "aliquot;", "&#39;", ",quot;" (the entity pass), "AT&T;"
         if prev in _GAP_SPACES and _AMP_BEFORE_RE.search(text, max(0, s - 48), s):
             continue  # "& #39;", "& quot;": spaced forms, the entity pass owns them
         res = _ampless_char(m)
@@ -458,7 +493,10 @@ def _ampless_pass(text: str, counts: dict[str, int]) -> tuple[str, int, int]:
     for s, e, ch, rule, strong in cands:
         if s < pos:
             continue
-        if not strong and not (evidence or text[s - 2:s] == "  "):
+        # a weak form needs two spaces before it (a real one and the lost "&"), or, for a word
+        # name, unambiguous &-less damage elsewhere in the text ("Bed Bath amp; Beyond")
+        if not strong and not (text[s - 2:s] == "  "
+                               or (evidence and rule == "entity_ampless_named")):
             left += 1
             continue
         consume = s > 0 and text[s - 1] == " " and not _keeps_space(text, s, e, ch)
@@ -475,22 +513,27 @@ def _ampless_pass(text: str, counts: dict[str, int]) -> tuple[str, int, int]:
     return "".join(out), n, left
 
 
-def _repair_entities(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str:
+def _repair_entities(text: str, counts: dict[str, int], gates: repair_fast.Gates,
+                     ampless: bool, entities: bool) -> tuple[str, bool]:
+    """The &-less pass and the entity pass, to a fixed point; (text, whether anything changed).
+    `ampless` and `entities` are the gates' answers for the text as given."""
     left = 0
-    for _ in range(5):  # fixed point; one round suffices for every catalogued form
+    changed = False
+    for round_ in range(5):  # fixed point; one round suffices for every catalogued form
         n = left = 0
-        if gates.ampless(text):
+        if ampless if round_ == 0 else gates.ampless(text):
             text, n, left = _ampless_pass(text, counts)
-        if gates.entities(text):
+        if entities if round_ == 0 else gates.entities(text):
             text, m = _entity_pass(text, counts)
             n += m
         if not n:
             break
+        changed = True
     if left:  # counted once, on the text as it ends up
         _bump(counts, "residue_entity", left)
-    if any(c in text for c in _PAIRABLE):
+    if changed and any(c in text for c in _PAIRABLE):
         text = _close_pair_gaps(text, counts)
-    return text
+    return text, changed
 
 
 # --- markup ----------------------------------------------------------------------------------
@@ -604,6 +647,8 @@ def _post_ws(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str
         text = _subn(_MULTI_RE, " ", text, "ws_multi_space", counts)
     if gates.blank_lines(text):
         text = _subn(_BLANKS_RE, "\n\n", text, "ws_blank_lines", counts)
+    if not (text.startswith("\n") or text.endswith("\n")):
+        return text  # what follows would change nothing: spare the copy strip() makes
     stripped = text.strip("\n")
     if len(text) - len(stripped) > (1 if text.endswith("\n") and not text.endswith("\n\n") else 0):
         _bump(counts, "ws_blank_lines")
@@ -644,6 +689,7 @@ def _utf8_char(b: bytes) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)  # the same few sequences recur across a corpus
 def _a0_guess(seq: str) -> bool:
     for enc in CHARMAP_ENCODINGS:
         try:
@@ -692,14 +738,15 @@ def _ftfy_line(line: str, counts: dict[str, int]) -> str:
     return "".join(out)
 
 
-def _ftfy(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str:
+def _ftfy(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> tuple[str, bool]:
+    """(text, whether the ftfy gate let the text in)."""
     if not gates.ftfy(text):
-        return text
+        return text, False
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if gates.ftfy_line(line):
             lines[i] = _ftfy_line(line, counts)
-    return "\n".join(lines)
+    return "\n".join(lines), True
 
 
 # --- residue -------------------------------------------------------------------------------
@@ -723,14 +770,18 @@ def _residue(text: str, counts: dict[str, int]) -> None:
 _KNOWN = frozenset(_ESCAPE_RULES + _ENTITY_RULES + _MARKUP_RULES + _WS_RULES + _RESIDUE_RULES)
 
 
+_RANK = {r: (0, i) for i, r in enumerate(_ESCAPE_RULES + _ENTITY_RULES + _MARKUP_RULES)}
+_RANK.update({r: (2, i) for i, r in enumerate(_WS_RULES + _RESIDUE_RULES)})
+
+
+def _rank(rule: str) -> tuple:
+    """Escape, entity and markup rules in catalog order, then ftfy:* (alphabetical), then
+    whitespace and residue rules, then anything else (alphabetical)."""
+    return _RANK.get(rule) or ((1, rule) if rule.startswith("ftfy:") else (3, rule))
+
+
 def _order(counts: dict[str, int]) -> list[tuple[str, int]]:
-    if not counts:
-        return []
-    ftfy_rules = sorted(k for k in counts if k.startswith("ftfy:"))
-    extra = sorted(k for k in counts if k not in _KNOWN and not k.startswith("ftfy:"))
-    order = (_ESCAPE_RULES + _ENTITY_RULES + _MARKUP_RULES + ftfy_rules + _WS_RULES
-             + _RESIDUE_RULES + extra)
-    return [(r, counts[r]) for r in order if counts.get(r)]
+    return [(r, counts[r]) for r in sorted(counts, key=_rank) if counts[r]] if counts else []
 
 
 def _spans(text: str) -> tuple[str, list[tuple[str, int, int]]]:
@@ -756,17 +807,19 @@ def _run(text: str, gates: repair_fast.Gates) -> RepairResult:
     counts: dict[str, int] = {}
     markup: list[tuple[str, str]] = []
     text = _pre_ws(text, counts, gates)
-    if gates.escapes(text):
+    escapes, tags = gates.escapes_and_markup(text)  # escapes never make a "<"
+    if escapes:
         text = _escapes(text, counts)
-    if gates.markup(text):
+    if tags:
         text = _strip_markup(text, "markup_literal_tag", counts, markup)
-    if gates.any_entities(text):
-        text = _repair_entities(text, counts, gates)
-        if gates.markup(text):
+    ampless, entities = gates.entity_passes(text)
+    if ampless or entities:
+        text, decoded = _repair_entities(text, counts, gates, ampless, entities)
+        if decoded and gates.markup(text):
             text = _strip_markup(text, "markup_decoded_tag", counts, markup)
-    text = _ftfy(text, counts, gates)
+    text, ftfy_gate = _ftfy(text, counts, gates)
     text = _post_ws(text, counts, gates)
-    if gates.residue(text):
+    if gates.residue(text, ftfy_gate):
         _residue(text, counts)
     spans: list[tuple[str, int, int]] = []
     if gates.sentinels(text):
@@ -776,9 +829,9 @@ def _run(text: str, gates: repair_fast.Gates) -> RepairResult:
 
 _REFERENCE = repair_fast.Gates()
 _FAST = repair_fast.FastGates(
-    ampless_names=sorted(_AL_NAMES | _AL_WORDS),
-    ampless_digits=(_AL_DIGITS, _AL_MAX_DEC, _AL_MAX_HEX),
+    ampless_ends=_AMPLESS_END_RE.pattern,
     post_chars="|".join(rx.pattern for rx in (_POST_CONTROL_RE, _NBSP_RE, _USPACE_RE, _ZW_RE, _SHY_RE)),
+    residue_chars="".join(_CATALOG["residue"]["mojibake_leads"]) + "\ufffd",
     sentinel_end=_END,
 )
 

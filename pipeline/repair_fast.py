@@ -30,14 +30,14 @@ class Gates:
     def terminal_escape(self, text: str) -> bool:
         return True
 
-    def escapes(self, text: str) -> bool:
-        return True
+    def escapes_and_markup(self, text: str) -> tuple[bool, bool]:
+        return True, True
 
     def markup(self, text: str) -> bool:
         return True
 
-    def any_entities(self, text: str) -> bool:
-        return True
+    def entity_passes(self, text: str) -> tuple[bool, bool]:
+        return True, True
 
     def ampless(self, text: str) -> bool:
         return True
@@ -72,7 +72,7 @@ class Gates:
     def blank_lines(self, text: str) -> bool:
         return True
 
-    def residue(self, text: str) -> bool:
+    def residue(self, text: str, ftfy_gate: bool) -> bool:
         return True
 
     def sentinels(self, text: str) -> bool:
@@ -114,16 +114,12 @@ _FTFY_NEEDED_RE = re.compile(
 class FastGates(Gates):
     """Skip a pass when a cheap test proves it cannot change the text."""
 
-    def __init__(self, *, ampless_names: list[str], ampless_digits: tuple[int, int, int],
-                 post_chars: str, sentinel_end: str):
-        # The &-less forms end in ";" after "#" + digits, "#x" + hex digits or a name: the
-        # search jumps to each ";" and the lookbehinds (fixed width each) look before it.
-        lo, hi_dec, hi_hex = ampless_digits
-        behind = [rf"(?<=\#{'[0-9]' * k};)" for k in range(lo, hi_dec + 1)]
-        behind += [rf"(?<=\#[xX]{'[0-9a-fA-F]' * k};)" for k in range(lo, hi_hex + 1)]
-        behind += [rf"(?<={re.escape(n)};)" for n in sorted(set(ampless_names))]
-        self._ampless_re = re.compile(";(?:" + "|".join(behind) + ")")
+    def __init__(self, *, ampless_ends: str, post_chars: str, residue_chars: str, sentinel_end: str):
+        # ampless_ends matches every ";" that ends an &-less candidate (repair._AMPLESS_END_RE)
+        self._ampless_re = re.compile(ampless_ends)
         self._post_chars_re = re.compile(post_chars)
+        # every residue pattern holds one of these (the mojibake leads and U+FFFD)
+        self._residue_chars = tuple(residue_chars)
         self._end = sentinel_end
 
     def pre_ws(self, text: str) -> bool:
@@ -137,21 +133,25 @@ class FastGates(Gates):
     def terminal_escape(self, text: str) -> bool:
         return "\x1b" in text
 
-    def escapes(self, text: str) -> bool:
-        return "\\" in text
+    def escapes_and_markup(self, text: str) -> tuple[bool, bool]:
+        return "\\" in text, "<" in text
 
     def markup(self, text: str) -> bool:
         return "<" in text
 
-    def any_entities(self, text: str) -> bool:
-        return "&" in text or (";" in text and (self._ampless_re.search(text) is not None
-                                                or _QUOT_GATE_RE.search(text) is not None))
+    def entity_passes(self, text: str) -> tuple[bool, bool]:
+        """(ampless, entities) at once: both need a ";", which most texts lack."""
+        if ";" not in text:
+            return False, False
+        return (self._ampless_re.search(text) is not None,
+                "&" in text or _QUOT_GATE_RE.search(text) is not None)
 
     def ampless(self, text: str) -> bool:
         return ";" in text and self._ampless_re.search(text) is not None
 
     def entities(self, text: str) -> bool:
-        return "&" in text or (";" in text and _QUOT_GATE_RE.search(text) is not None)
+        # every form of the entity pass ends in ";" and starts with "&" or is a quot form
+        return ";" in text and ("&" in text or _QUOT_GATE_RE.search(text) is not None)
 
     def ftfy(self, text: str) -> bool:
         # No _FTFY_NEEDED_RE match can span a "\n", and "\n" is stable under NFC, so a text
@@ -186,8 +186,17 @@ class FastGates(Gates):
     def blank_lines(self, text: str) -> bool:
         return text.rfind("\n\n\n") >= 0
 
-    def residue(self, text: str) -> bool:
-        return not text.isascii()  # mojibake and U+FFFD are non-ASCII
+    def residue(self, text: str, ftfy_gate: bool) -> bool:
+        # Every residue pattern is two adjacent non-ASCII characters or U+FFFD, which the
+        # ftfy gate looks for: if it kept ftfy out, only the whitespace rules ran since, and
+        # they remove no ASCII character from between two non-ASCII ones (C0 controls go
+        # before ftfy), so no residue can have appeared.
+        if not ftfy_gate or text.isascii():
+            return False
+        for c in self._residue_chars:  # str.__contains__ scans in C, far faster than a regex
+            if c in text:
+                return True
+        return False
 
     def sentinels(self, text: str) -> bool:
         return self._end in text
