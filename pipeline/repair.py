@@ -452,11 +452,13 @@ def _keeps_space(text: str, s: int, e: int, ch: str) -> bool:
     if not before or before.isspace():
         return False  # two spaces (one real, one "&") or a line start: dropping one is safe
     nxt = text[e] if e < len(text) else ""
-    if ch in _QUOTES and nxt.isalnum():  # a quote glued to the next word: it opens
+    if ch in _QUOTES and nxt.isalnum():  # a quote glued to the next word
         if before.isalnum():
-            # "don #39;t", "Kantor #39;s", "O #39;Neill" are one word; "said quot;Hi" is two
-            return not (ch in _AL_APOS and (_SUFFIX_AFTER_RE.match(text, e)
-                                            or s < 3 or not text[s - 3].isalnum()))
+            # An apostrophe between letters is inside a word: "don #39;t", "Kantor #39;s",
+            # "Shi #39;ite", "Ha #39;aretz" (an opening single quote after a word would have
+            # had its own space, two in all). Before a digit it elides a year: "the '90s".
+            # A double quote glued to the next word opens it: "said quot;Hi".
+            return not (ch in _AL_APOS and nxt.isalpha())
         # after "(", "=", "-" the quote was glued ('("A', 'href="', "mid-'90s"); after a
         # sentence end or another quote the space is real ('more. "In', 'Eagles\' "big"')
         return before not in _OPENERS
@@ -637,15 +639,19 @@ def _post_ws(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str
         text = _subn(_ZW_RE, "", text, "ws_zero_width", counts)
         if gates.soft_hyphen(text):
             text = _subn(_SHY_RE, "", text, "ws_soft_hyphen", counts)
-    if gates.tab(text):
+    tab, trailing, leading, multi, blanks = gates.line_rules(text)
+    if tab:
         text = _subn(_TAB_RE, " ", text, "ws_tab", counts)
-    if gates.trailing(text):
+        _, trailing, leading, multi, blanks = gates.line_rules(text)  # the new spaces count
+    if trailing:
         text = _subn(_TRAILING_RE, "", text, "ws_trailing", counts)
-    if gates.leading(text):
+    if leading:
         text = _subn(_LEADING_RE, "", text, "ws_leading", counts)
-    if gates.multi_space(text):
+    if multi:
         text = _subn(_MULTI_RE, " ", text, "ws_multi_space", counts)
-    if gates.blank_lines(text):
+    if (trailing or leading) and not blanks:  # a line of spaces is now empty: ask again
+        blanks = gates.blank_lines(text)
+    if blanks:
         text = _subn(_BLANKS_RE, "\n\n", text, "ws_blank_lines", counts)
     if not (text.startswith("\n") or text.endswith("\n")):
         return text  # what follows would change nothing: spare the copy strip() makes
@@ -813,6 +819,7 @@ def _run(text: str, gates: repair_fast.Gates) -> RepairResult:
     if tags:
         text = _strip_markup(text, "markup_literal_tag", counts, markup)
     ampless, entities = gates.entity_passes(text)
+    decoded = False
     if ampless or entities:
         text, decoded = _repair_entities(text, counts, gates, ampless, entities)
         if decoded and gates.markup(text):
@@ -822,7 +829,7 @@ def _run(text: str, gates: repair_fast.Gates) -> RepairResult:
     if gates.residue(text, ftfy_gate):
         _residue(text, counts)
     spans: list[tuple[str, int, int]] = []
-    if gates.sentinels(text):
+    if decoded and gates.sentinels(text):  # span markers come only from the entity passes
         text, spans = _spans(text)
     return RepairResult(text=text, repairs=_order(counts), spans=spans, markup=markup)
 

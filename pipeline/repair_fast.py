@@ -57,17 +57,9 @@ class Gates:
     def soft_hyphen(self, text: str) -> bool:
         return True
 
-    def tab(self, text: str) -> bool:
-        return True
-
-    def trailing(self, text: str) -> bool:
-        return True
-
-    def leading(self, text: str) -> bool:
-        return True
-
-    def multi_space(self, text: str) -> bool:
-        return True
+    def line_rules(self, text: str) -> tuple[bool, bool, bool, bool, bool]:
+        """(tab, trailing, leading, multi_space, blank_lines) for the text as it is."""
+        return True, True, True, True, True
 
     def blank_lines(self, text: str) -> bool:
         return True
@@ -170,18 +162,14 @@ class FastGates(Gates):
     def soft_hyphen(self, text: str) -> bool:
         return "\u00ad" in text
 
-    def tab(self, text: str) -> bool:
-        return "\t" in text
-
-    def trailing(self, text: str) -> bool:
-        return " \n" in text or text.endswith(" ")
-
-    def leading(self, text: str) -> bool:
-        # rfind tests the needle's first char ("\n", rare) first: faster than `in` here.
-        return text.rfind("\n ") >= 0 or text.startswith(" ")
-
-    def multi_space(self, text: str) -> bool:
-        return "  " in text
+    def line_rules(self, text: str) -> tuple[bool, bool, bool, bool, bool]:
+        # Trailing, leading and run-of-spaces rules only remove spaces, so none makes work for
+        # another; only a tab (a new space) or an emptied line (a new blank line) does, and
+        # repair._post_ws asks again after those. rfind tests the needle's first char ("\n",
+        # rare) first: faster than `in` here.
+        return ("\t" in text, " \n" in text or text.endswith(" "),
+                text.rfind("\n ") >= 0 or text.startswith(" "), "  " in text,
+                text.rfind("\n\n\n") >= 0)
 
     def blank_lines(self, text: str) -> bool:
         return text.rfind("\n\n\n") >= 0

@@ -120,8 +120,10 @@ def test_comma_form_and_scraper_form_in_one_text():
     ("Bed Bath amp; Beyond, Apple #39;s", "Bed Bath & Beyond, Apple's"),
     ("AT amp;T Wireless", "AT&T Wireless"),
     ("O #39;Neill and D #39;Antoni", "O'Neill and D'Antoni"),
-    ("the #39;90s", "the '90s"),
-    ("rock #39;n #39; roll", "rock 'n' roll"),
+    ("Iraq #39;s top Shi #39;ite cleric", "Iraq's top Shi'ite cleric"),    # inside a word
+    ("a unity government, Ha #39;aretz reported", "a unity government, Ha'aretz reported"),
+    ("the #39;90s", "the '90s"),                                   # a year: the space is real
+    ("rock  #39;n #39; roll", "rock 'n' roll"),
     ("PAKISTAN #39;S president", "PAKISTAN'S president"),
 ])
 def test_ampless_spacing(text, expected):
