@@ -305,5 +305,7 @@ def test_dev_set_targets():
     assert intro == 0
     damage = [ENTITY, AMPLESS, MOJIBAKE, FFFD, re.compile(r"\\")]
     for r in rows:
-        if r["kind"] == "control" and not any(rx.search(r["text"]) for rx in damage):
-            assert repair_text(r["text"]).text == _whitespace_only(r["text"]), r["id"]
+        if r["kind"] == "control":
+            assert repair_text(r["text"]).text == repair_text_reference(r["text"]).text, r["id"]
+            if not any(rx.search(r["text"]) for rx in damage):
+                assert repair_text(r["text"]).text == _whitespace_only(r["text"]), r["id"]
