@@ -453,6 +453,8 @@ def _keeps_space(text: str, s: int, e: int, ch: str) -> bool:
         return False  # two spaces (one real, one "&") or a line start: dropping one is safe
     nxt = text[e] if e < len(text) else ""
     if ch in _QUOTES and nxt.isalnum():  # a quote glued to the next word
+        if ch in _AL_APOS and _SUFFIX_AFTER_RE.match(text, e):
+            return False  # a possessive or contraction, also after "Co." or "U.K.": "Co.'s"
         if before.isalnum():
             # An apostrophe between letters is inside a word: "don #39;t", "Kantor #39;s",
             # "Shi #39;ite", "Ha #39;aretz" (an opening single quote after a word would have

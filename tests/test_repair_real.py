@@ -122,6 +122,7 @@ def test_comma_form_and_scraper_form_in_one_text():
     ("O #39;Neill and D #39;Antoni", "O'Neill and D'Antoni"),
     ("Iraq #39;s top Shi #39;ite cleric", "Iraq's top Shi'ite cleric"),    # inside a word
     ("a unity government, Ha #39;aretz reported", "a unity government, Ha'aretz reported"),
+    ("Walt Disney Co. #39;s Miramax and the U.K. #39;s NHS", "Walt Disney Co.'s Miramax and the U.K.'s NHS"),
     ("the #39;90s", "the '90s"),                                   # a year: the space is real
     ("rock  #39;n #39; roll", "rock 'n' roll"),
     ("PAKISTAN #39;S president", "PAKISTAN'S president"),
