@@ -1,0 +1,190 @@
+"""When the repair step may skip work: the gates of `pipeline/repair.py`.
+
+The repair passes live in repair.py and ask a gate before each pass (or rule, or line) whether
+it can change the text. `Gates` answers "yes" every time: that is `repair_text_reference`, every
+pass on every line. `FastGates` answers "no" only when a cheap test proves the pass cannot act:
+that is `repair_text`. Both must give identical results; tests/test_repair.py and the bench
+check compare them. This module knows nothing of the rules beyond what repair.py hands it, and
+imports nothing from the package.
+
+Each FastGates test is exact for its pass: it is true whenever the pass's patterns can match
+(docs/repair.md, "Fast path", says why each one is).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ftfy.chardata import CHARMAP_ENCODINGS, LIGATURES, UTF8_CLUES
+
+
+class Gates:
+    """No skipping: every pass, every rule, every line."""
+
+    def pre_ws(self, text: str) -> bool:
+        return True
+
+    def crlf(self, text: str) -> bool:
+        return True
+
+    def terminal_escape(self, text: str) -> bool:
+        return True
+
+    def escapes_and_markup(self, text: str) -> tuple[bool, bool]:
+        return True, True
+
+    def markup(self, text: str) -> bool:
+        return True
+
+    def entity_passes(self, text: str) -> tuple[bool, bool]:
+        return True, True
+
+    def ampless(self, text: str) -> bool:
+        return True
+
+    def entities(self, text: str) -> bool:
+        return True
+
+    def ftfy(self, text: str) -> bool:
+        return True
+
+    def ftfy_line(self, line: str) -> bool:
+        return True
+
+    def post_chars(self, text: str) -> bool:
+        return True
+
+    def soft_hyphen(self, text: str) -> bool:
+        return True
+
+    def line_rules(self, text: str) -> tuple[bool, bool, bool, bool, bool]:
+        """(tab, trailing, leading, multi_space, blank_lines) for the text as it is."""
+        return True, True, True, True, True
+
+    def blank_lines(self, text: str) -> bool:
+        return True
+
+    def residue(self, text: str, ftfy_gate: bool) -> bool:
+        return True
+
+    def sentinels(self, text: str) -> bool:
+        return True
+
+
+# Every character a pre-whitespace regex can match: ASCII ones as UTF-8 bytes, plus U+2028/9.
+_PRE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
+# Necessary for the comma/leading quot forms of the entity pass when the text has no "&".
+_QUOT_GATE_RE = re.compile(r"[qQ][uU][oO][tT][ \t\u00a0]*;")
+
+
+def _lead_chars(lead_bytes: bytes, encodings: list[str]) -> str:
+    chars = {bytes([b]).decode(enc, errors="ignore") for enc in encodings for b in lead_bytes}
+    return "".join(sorted(c for c in chars if c and not c.isascii()))
+
+
+# Every ftfy fix enabled in repair.FTFY_CONFIG needs one of these in the line (docs/repair.md):
+# two adjacent non-ASCII chars (a multi-byte UTF-8 sequence read as 1-byte chars); a UTF-8 lead
+# char before a space (restore_byte_a0, not macroman; UTF8_DETECTOR_RE's first-of-N chars)
+# or before '?' (replace_lossy_sequences, sloppy-* only); C1 controls, surrogates, ligatures,
+# U+FFFD; or a line that is not NFC.
+_A0_LEADS = "".join(sorted(set(_lead_chars(
+    b"\xc2\xc3\xc5\xce\xd0\xd9\xe0\xe1\xe2\xe3\xf0",
+    [e for e in CHARMAP_ENCODINGS if e != "macroman"],
+)) | set("".join(UTF8_CLUES[k] for k in ("utf8_first_of_2", "utf8_first_of_3", "utf8_first_of_4")))))
+_LOSSY_LEADS = _lead_chars(bytes(range(0xC2, 0xF5)),
+                           [e for e in CHARMAP_ENCODINGS if e.startswith("sloppy")])
+_LIGATURE_CHARS = "".join(chr(c) for c in LIGATURES)
+# Every alternative starts with a non-ASCII char, matched first (so the regex engine skips ASCII
+# runs fast) and then classified by the lookbehinds.
+_FTFY_NEEDED_RE = re.compile(
+    rf"[^\x00-\x7f](?:[^\x00-\x7f]|(?<=[{re.escape(_A0_LEADS)}]) "
+    rf"|(?<=[{re.escape(_LOSSY_LEADS)}])\?"
+    rf"|(?<=[\x80-\x9f\ud800-\udfff\ufffd{re.escape(_LIGATURE_CHARS)}]))"
+)
+
+
+class FastGates(Gates):
+    """Skip a pass when a cheap test proves it cannot change the text."""
+
+    def __init__(self, *, ampless_ends: str, post_chars: str, residue_chars: str, sentinel_end: str):
+        # ampless_ends matches every ";" that ends an &-less candidate (repair._AMPLESS_END_RE)
+        self._ampless_re = re.compile(ampless_ends)
+        self._post_chars_re = re.compile(post_chars)
+        # every residue pattern holds one of these (the mojibake leads and U+FFFD)
+        self._residue_chars = tuple(residue_chars)
+        self._end = sentinel_end
+
+    def pre_ws(self, text: str) -> bool:
+        b = text.encode("utf-8", "surrogatepass")  # bytes < 0x80 are exactly the ASCII chars
+        return (len(b.translate(None, _PRE_BYTES)) != len(b)
+                or "\u2028" in text or "\u2029" in text)
+
+    def crlf(self, text: str) -> bool:
+        return "\r" in text
+
+    def terminal_escape(self, text: str) -> bool:
+        return "\x1b" in text
+
+    def escapes_and_markup(self, text: str) -> tuple[bool, bool]:
+        return "\\" in text, "<" in text
+
+    def markup(self, text: str) -> bool:
+        return "<" in text
+
+    def entity_passes(self, text: str) -> tuple[bool, bool]:
+        """(ampless, entities) at once: both need a ";", which most texts lack."""
+        if ";" not in text:
+            return False, False
+        return (self._ampless_re.search(text) is not None,
+                "&" in text or _QUOT_GATE_RE.search(text) is not None)
+
+    def ampless(self, text: str) -> bool:
+        return ";" in text and self._ampless_re.search(text) is not None
+
+    def entities(self, text: str) -> bool:
+        # every form of the entity pass ends in ";" and starts with "&" or is a quot form
+        return ";" in text and ("&" in text or _QUOT_GATE_RE.search(text) is not None)
+
+    def ftfy(self, text: str) -> bool:
+        # No _FTFY_NEEDED_RE match can span a "\n", and "\n" is stable under NFC, so a text
+        # passes exactly when every line does.
+        return not text.isascii() and (_FTFY_NEEDED_RE.search(text) is not None
+                                       or not unicodedata.is_normalized("NFC", text))
+
+    def ftfy_line(self, line: str) -> bool:
+        if line.isascii():
+            return False
+        return bool(_FTFY_NEEDED_RE.search(line)) or not unicodedata.is_normalized("NFC", line)
+
+    def post_chars(self, text: str) -> bool:
+        return not text.isascii() and self._post_chars_re.search(text) is not None
+
+    def soft_hyphen(self, text: str) -> bool:
+        return "\u00ad" in text
+
+    def line_rules(self, text: str) -> tuple[bool, bool, bool, bool, bool]:
+        # Trailing, leading and run-of-spaces rules only remove spaces, so none makes work for
+        # another; only a tab (a new space) or an emptied line (a new blank line) does, and
+        # repair._post_ws asks again after those. rfind tests the needle's first char ("\n",
+        # rare) first: faster than `in` here.
+        return ("\t" in text, " \n" in text or text.endswith(" "),
+                text.rfind("\n ") >= 0 or text.startswith(" "), "  " in text,
+                text.rfind("\n\n\n") >= 0)
+
+    def blank_lines(self, text: str) -> bool:
+        return text.rfind("\n\n\n") >= 0
+
+    def residue(self, text: str, ftfy_gate: bool) -> bool:
+        # Every residue pattern is two adjacent non-ASCII characters or U+FFFD, which the
+        # ftfy gate looks for: if it kept ftfy out, only the whitespace rules ran since, and
+        # they remove no ASCII character from between two non-ASCII ones (C0 controls go
+        # before ftfy), so no residue can have appeared.
+        if not ftfy_gate or text.isascii():
+            return False
+        for c in self._residue_chars:  # str.__contains__ scans in C, far faster than a regex
+            if c in text:
+                return True
+        return False
+
+    def sentinels(self, text: str) -> bool:
+        return self._end in text
