@@ -72,7 +72,7 @@ def clean_text(raw: str, config: Config = Config(), timer: StepTimer | None = No
     spans = _map_spans(body, bp.text, [(r, s - title_shift, e - title_shift) for r, s, e in rep.spans])
     words = bp.text.split()
     mt = mtflags.flag_mt(bp.text, lang=lang.lang, entity_spans=spans, threshold=config.mt_threshold,
-                         words=words)
+                         words=words, model=True)
     t6 = clock()
     if timer is not None:
         s = timer.seconds
