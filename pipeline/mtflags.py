@@ -1,11 +1,19 @@
-"""Machine-translation flags: cheap, explainable signals of MT output in English news text.
+"""Machine-translation flags: explainable signals of MT output in English news text.
 
 Rules, weights, patterns and word lists live in rules/mt.toml (documented in docs/flags.md).
-`flag_mt` returns every hit as an MTFlag (offsets into the clean text) and a score in [0, 1]:
-density = 1000 * sum(weights) / max(n_words, min_words); score = 1 - exp(-density / scale).
+`flag_mt` returns every hit as an MTFlag (offsets into the clean text) and a score in [0, 1].
+
+Two scores:
+- rules only (`model=False`, the default of the function): density = 1000 * sum(weights) /
+  max(n_words, min_words); score = 1 - exp(-density / scale); suspect = score >= rules_threshold;
+- with the model (`model=True`, what the pipeline uses) on English text: the calibrated
+  probability of pipeline.mtmodel, which takes the rule density as one of its inputs;
+  suspect = score >= threshold, and a suspect document's strongest model n-grams become
+  `model_ngram` flags. Non-English text keeps the rules-only score (the model is English).
 """
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import re
@@ -20,9 +28,12 @@ from .step import Counts, Show, Step, Top, Total
 NAME = "mtflags"
 _W = {"weight": float, "doc": Doc}
 RULES = load_rules("mt", {
-    "score": {"min_words": int, "scale": float, "threshold": float, "excerpt_context": int},
+    "score": {"min_words": int, "scale": float, "rules_threshold": float, "threshold": float,
+              "excerpt_context": int},
     "rules": {
-        "mangled_entity": _W,
+        "mangled_entity": {**_W, "repair_rules": [str]},
+        "source_script": {**_W, "ranges": [str], "quotes_open": [str], "quotes_close": [str]},
+        "model_ngram": {**_W, "max_flags": int},
         "capitalized_after_relative": {**_W, "relatives": [str], "capitals": [str]},
         "capitalized_pronoun_midsentence": {**_W, "pronouns": [str], "not_next": [str]},
         "lowercase_sentence_start": {**_W, "pattern": str, "previous": str, "abbreviations": [str]},
@@ -36,12 +47,23 @@ RULES = load_rules("mt", {
 _CATALOG = RULES.data
 RULES_VERSION: str = RULES.version
 _SCORE = _CATALOG["score"]
-DEFAULT_THRESHOLD: float = float(_SCORE["threshold"])
+DEFAULT_THRESHOLD: float = float(_SCORE["threshold"])  # model mode (the pipeline's default)
+RULES_THRESHOLD: float = float(_SCORE["rules_threshold"])  # rules-only score
 _R = _CATALOG["rules"]
 WEIGHTS: dict[str, float] = {name: float(rule["weight"]) for name, rule in _R.items()}
 _CTX = int(_SCORE["excerpt_context"])
 _MIN_WORDS = int(_SCORE["min_words"])
 _SCALE = float(_SCORE["scale"])
+# Only the repair rules naming entity damage that MT produces count as MT evidence; CMS and
+# scraper damage (a lost "&" in "quot;", double escaping) is recorded by repair, not flagged here.
+_ENTITY_COUNTS = frozenset(_R["mangled_entity"]["repair_rules"])
+_SS = _R["source_script"]
+_SCRIPT_RE = re.compile("[" + "".join(_SS["ranges"]) + "]+(?:[ \u00b7\u30fb-]*[" + "".join(_SS["ranges"]) + "]+)*")
+_SS_OPEN = frozenset(_SS["quotes_open"])
+_SS_CLOSE = frozenset(_SS["quotes_close"])
+_MN = _R["model_ngram"]
+_MODEL_FLAGS = int(_MN["max_flags"])
+_WORD_RE = re.compile(r"\S+")
 
 
 @dataclass
@@ -105,12 +127,25 @@ _TRUNC = re.compile(_R["truncated_paragraph_start"]["pattern"])
 _TRUNC_P = re.compile("\n\n(" + _R["truncated_paragraph_start"]["pattern"] + ")")
 
 
+def _script_hits(text: str):
+    """source_script: runs of a non-Latin script in English text, unless quoted or bracketed
+    (a name or term given in its own script: 'the word "Путин"', 'Kyiv (Київ)')."""
+    for m in _SCRIPT_RE.finditer(text):
+        before = text[: m.start()].rstrip(" ")[-1:]
+        after = text[m.end() :].lstrip(" ")[:1]
+        if before in _SS_OPEN or after in _SS_CLOSE:
+            continue
+        yield "source_script", m.start(), m.end()
+
+
 def _excerpt(text: str, start: int, end: int) -> str:
     return text[max(0, start - _CTX) : end + _CTX].replace("\n", " ")
 
 
 def _hits(text: str, words: list[str]):
     """Yield (rule, start, end) for every English text-pattern hit (words = text.split())."""
+    if not text.isascii():
+        yield from _script_hits(text)
     for m in _CAP_RE.finditer(text):
         word, nxt = text[m.start() : m.start(1) - 1], m.group(1)
         prev = _PREV_WORD.search(text, max(0, m.start() - 30), m.start())
@@ -160,22 +195,19 @@ def _hits(text: str, words: list[str]):
             yield "truncated_paragraph_start", m.start(1), m.end(1)
 
 
-def flag_mt(
+def rule_flags(
     text: str,
     *,
     lang: str,
     entity_spans: list[tuple[str, int, int]] = (),
-    threshold: float = DEFAULT_THRESHOLD,
     words: list[str] | None = None,
-) -> MTResult:
-    """Flag MT signals in clean `text`; text-pattern rules only when lang == 'en'.
-
-    entity_spans: (rule, start, end) of characters rebuilt from mangled entities; each becomes a
-    `mangled_entity` flag (any language). Unmapped spans (-1, -1) become start=end=0, excerpt ''.
-    words: `text.split()` when the caller has it already.
-    """
+) -> tuple[list[MTFlag], float]:
+    """The rule flags of `text` (sorted by position) and their density: 1000 * sum of weights /
+    max(n_words, min_words)."""
     flags: list[MTFlag] = []
-    for _rule, start, end in entity_spans:
+    for rule, start, end in entity_spans:
+        if rule not in _ENTITY_COUNTS:
+            continue
         if start < 0 or end < start or end > len(text):
             flags.append(MTFlag("mangled_entity", 0, 0, ""))
         else:
@@ -186,18 +218,72 @@ def flag_mt(
         for rule, start, end in _hits(text, words):
             flags.append(MTFlag(rule, start, end, _excerpt(text, start, end)))
     if not flags:
-        return MTResult([], 0.0, False)
+        return flags, 0.0
     flags.sort(key=lambda f: (f.start, f.end, f.rule))
     evidence = sum(WEIGHTS[f.rule] for f in flags)
-    n_words = len(words)
-    density = 1000.0 * evidence / max(n_words, _MIN_WORDS)
-    score = 1.0 - math.exp(-density / _SCALE)
-    return MTResult(flags, score, score >= threshold)
+    return flags, 1000.0 * evidence / max(len(words), _MIN_WORDS)
+
+
+def flag_mt(
+    text: str,
+    *,
+    lang: str,
+    entity_spans: list[tuple[str, int, int]] = (),
+    threshold: float | None = None,
+    words: list[str] | None = None,
+    model: bool = False,
+) -> MTResult:
+    """Flag MT signals in clean `text`; text-pattern rules only when lang == 'en'.
+
+    entity_spans: (rule, start, end) of characters rebuilt from mangled entities, from the repair
+    step; a span whose rule is listed in mt.toml's [rules.mangled_entity] repair_rules becomes a
+    `mangled_entity` flag (any language); unmapped spans (-1, -1) become start=end=0, excerpt ''.
+    words: `text.split()` when the caller has it already.
+    model: score English text with the shipped model (pipeline.mtmodel) and the rule density;
+    threshold defaults to DEFAULT_THRESHOLD then, else to RULES_THRESHOLD.
+    """
+    if words is None:
+        words = text.split()
+    flags, density = rule_flags(text, lang=lang, entity_spans=entity_spans, words=words)
+    if not (model and lang == "en"):
+        if threshold is None:
+            threshold = RULES_THRESHOLD
+        if not flags:
+            return MTResult([], 0.0, False)
+        score = 1.0 - math.exp(-density / _SCALE)
+        return MTResult(flags, score, score >= threshold)
+    from . import mtmodel
+
+    if threshold is None:
+        threshold = DEFAULT_THRESHOLD
+    mdl = mtmodel.model()
+    ws = mtmodel.words_of(text, words)
+    score = mdl.probability(mdl.margin(ws), len(words), density)
+    suspect = score >= threshold
+    if suspect:
+        flags = sorted(flags + _model_flags(text, ws, mdl), key=lambda f: (f.start, f.end, f.rule))
+    return MTResult(flags, score, suspect)
+
+
+def _model_flags(text: str, ws: list[str], mdl) -> list[MTFlag]:
+    """The strongest MT-ward n-grams of the model as `model_ngram` flags (non-overlapping)."""
+    spans = [m.span() for m in itertools.islice(_WORD_RE.finditer(text), len(ws))]
+    out: list[MTFlag] = []
+    taken: set[int] = set()
+    for _, i, j in mdl.contributions(ws):
+        if taken.intersection(range(i, j)):
+            continue
+        taken.update(range(i, j))
+        start, end = spans[i][0], spans[j - 1][1]
+        out.append(MTFlag("model_ngram", start, end, _excerpt(text, start, end)))
+        if len(out) == _MODEL_FLAGS:
+            break
+    return out
 
 
 def _apply(doc, config) -> dict:
     mt = flag_mt(doc.text, lang=doc["lang"], entity_spans=doc.spans, threshold=config.mt_threshold,
-                 words=doc.words())
+                 words=doc.words(), model=True)
     return {"mt_flags": [(f.rule, f.start, f.end, f.excerpt) for f in mt.flags],
             "mt_score": mt.score, "mt_suspect": mt.suspect}
 

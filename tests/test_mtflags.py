@@ -175,3 +175,62 @@ def test_bbc_suspects_at_most_one_percent(bbc_bodies):
     assert len(docs) == 1824
     suspects = [d[:60] for d in docs if flag_mt(d, lang="en").suspect]
     assert len(suspects) <= len(docs) // 100, suspects
+
+
+# ---------------------------------------------------------------- entity forms (issue 14)
+@pytest.mark.parametrize("rule", ["entity_spaced_numeric", "entity_spaced_named", "entity_comma_quot"])
+def test_mt_forms_of_entity_damage_count(rule):
+    res = flag_mt(PARAS["es"], lang="es", entity_spans=[(rule, 10, 11)])
+    assert [(f.rule, f.start, f.end) for f in res.flags] == [("mangled_entity", 10, 11)]
+
+
+@pytest.mark.parametrize("rule", ["entity_leading_quot", "entity_double_escaped", "entity_plain",
+                                  "entity_lost_amp_numeric"])
+def test_cms_forms_of_entity_damage_do_not_count(rule):
+    res = flag_mt(PARAS["es"], lang="es", entity_spans=[(rule, 10, 11)])
+    assert res.flags == [] and res.score == 0.0
+
+
+def test_entity_forms_through_the_repair_step():
+    """What the pipeline passes on: MT's spaced form counts, AG News's '&'-less quot; does not."""
+    from pipeline.core import clean_text
+
+    filler = " The committee met again on Tuesday and agreed to publish its findings later." * 3
+    mt = clean_text("The minister said it& # 39; s over, and & quot;final& quot; too." + filler)
+    cms = clean_text("The minister said quot;it is over quot; and left the room." + filler)
+    assert "it's over" in mt.text and '"it is over' in cms.text  # both repaired
+    mt_spans = [mt.text[s:e] for rule, s, e, _ in mt["mt_flags"] if rule == "mangled_entity"]
+    assert mt_spans and set(mt_spans) <= {"'", '"'}
+    assert [f for f in cms["mt_flags"] if f[0] == "mangled_entity"] == []
+    assert any(r.startswith("entity_") for r, _ in cms["repairs"])  # still on record as a repair
+
+
+# ---------------------------------------------------------------- source_script (issue 14)
+@pytest.mark.parametrize("text,residue", [
+    ("When molding it襷, the straw is wrapped around the frame twice.", "襷"),
+    ("The minister said that Путин would not attend the summit.", "Путин"),
+    ("Officials confirmed the 합의 was signed in Seoul on Monday.", "합의"),
+    ("The deal, known as الاتفاق among traders, was signed.", "الاتفاق"),
+    ("He ordered ラーメン and a glass of water at the bar.", "ラーメン"),
+])
+def test_source_script_residue_is_flagged_with_its_span(text, residue):
+    flags = [f for f in flag_mt(text, lang="en").flags if f.rule == "source_script"]
+    assert [text[f.start:f.end] for f in flags] == [residue]
+    assert residue in flags[0].excerpt
+
+
+@pytest.mark.parametrize("text", [
+    "Protesters gathered in Kyiv (Київ) on Sunday, police said.",
+    'The banner read "Слава Україні" in large letters.',
+    "The shop sign said «Молоко» and nothing else.",
+    "The alpha (α) and beta (β) particles, and a μ of 3, were measured.",  # Greek is not listed
+    "Plain ASCII text has nothing to flag here at all.",
+])
+def test_source_script_quoted_names_and_greek_are_not_flagged(text):
+    assert "source_script" not in rules_of(text)
+
+
+def test_source_script_only_in_english_text():
+    text = "Президент сказал, что переговоры продолжатся в понедельник."
+    assert flag_mt(text, lang="ru").flags == []
+    assert "source_script" in rules_of(text)  # the same text tagged English would be flagged
