@@ -26,7 +26,7 @@ def main(argv=None) -> None:
     raw = [a.text for a in load_articles(args.bbc_dir)]
     mb = sum(len(t.encode("utf-8")) for t in raw) / 1e6
     clean = [clean_text(t) for t in raw]  # also loads the model once
-    texts = [(c.text, c.text.split(), c.mt) for c in clean]
+    texts = [(c.text, c.words(), None) for c in clean]
     mdl = mtmodel.model()
     best_core = best_model = float("inf")
     for _ in range(args.rounds):
