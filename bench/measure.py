@@ -172,7 +172,7 @@ def wall_breakdown(timings: dict, summary: dict, work_seconds: float, workers: i
         ("interpreter start, CLI set-up", "ours", T["prefect_import_start"] - T.get("bench_spawn", T["process_start"])),
         ("import prefect", "Prefect", T["prefect_imported"] - T["prefect_import_start"]),
         ("import flows and pipeline", "ours", T["flows_imported"] - T["prefect_imported"]),
-        ("wait for the temporary API to boot", "Prefect", max(0.0, api_ready - T["flows_imported"])),
+        ("wait for the Prefect API (boot, or a reused one)", "Prefect", max(0.0, api_ready - T["flows_imported"])),
         ("flow run start (API, engine)", "Prefect", summary["started_unix"] - T["flow_called"]
          + max(0.0, T["flow_called"] - api_ready)),
         ("plan: discover and shard", "ours", ph.get("plan", 0.0)),
@@ -182,7 +182,7 @@ def wall_breakdown(timings: dict, summary: dict, work_seconds: float, workers: i
         ("report", "ours", ph.get("report", 0.0)),
         ("artifacts, run summary", "Prefect", max(0.0, summary["seconds"] - steps)),
         ("flow run end (API, engine, heartbeat)", "Prefect", T["flow_returned"] - summary["finished_unix"]),
-        ("log drain, temporary API stop", "Prefect", T["api_stopped"] - T["flow_returned"]),
+        ("log drain, API stop or release", "Prefect", T["api_stopped"] - T["flow_returned"]),
         ("output, worker pool shutdown, exit", "ours", T.get("process_exit", T["main_returned"]) - T["api_stopped"]),
     ]
     return rows

@@ -46,9 +46,10 @@ def _wrap_flow(module, name: str) -> None:
     setattr(module, name, timed)
 
 
-def _instrument_tempapi(module) -> None:
-    api = module.TemporaryAPI
-    wait, stop = api.wait, api.stop
+def _instrument_api(cls, live: str) -> None:
+    """Mark when the API answers and when it is let go after the flow (`live`: the attribute
+    that is set while the run holds it)."""
+    wait, stop = cls.wait, cls.stop
 
     def timed_wait(self, *a, **k):
         url = wait(self, *a, **k)
@@ -56,13 +57,12 @@ def _instrument_tempapi(module) -> None:
         return url
 
     def timed_stop(self):
-        if self.proc is not None and "flow_returned" in TIMINGS:
-            stop(self)
+        held = getattr(self, live) is not None
+        stop(self)
+        if held and "flow_returned" in TIMINGS:
             mark("api_stopped")
-        else:
-            stop(self)
 
-    api.wait, api.stop = timed_wait, timed_stop
+    cls.wait, cls.stop = timed_wait, timed_stop
 
 
 # module -> (mark before it is first imported, mark after, what to do with it once loaded)
@@ -70,7 +70,8 @@ _WATCH = {
     "prefect": ("prefect_import_start", "prefect_imported", None),
     "flows.clean_drop": (None, "flows_imported", lambda m: _wrap_flow(m, "clean_drop")),
     "flows.new_drops": (None, "flows_imported", lambda m: _wrap_flow(m, "clean_new_drops")),
-    "flows.tempapi": (None, None, _instrument_tempapi),
+    "flows.tempapi": (None, None, lambda m: _instrument_api(m.TemporaryAPI, "proc")),
+    "flows.localapi": (None, None, lambda m: _instrument_api(m.LocalAPI, "_lease")),
 }
 
 

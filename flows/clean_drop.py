@@ -147,7 +147,7 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
         committed["removed_files"] = gone
         committed["moved_files"] = ledger.moves(deleted, led)
     phases["commit"] = time.perf_counter() - started - clean_seconds
-    summary = reporting.summarize(results, rejects.to_pylist(), unread=len(problems), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
+    summary = reporting.summarize(results, rejects, unread=len(problems), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
                                   out=str(out), shards=len(shards), workers=workers,
                                   dask_address=dask_address, incremental=incremental,
                                   seconds=time.perf_counter() - started,

@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("out", nargs="?", default="clean", help="output dataset folder (default: clean/)")
     rep.add_argument("--html", default=None, help="where to write the report (default: OUT/_reports/report.html)")
 
+    api = sub.add_parser("api", help="the local Prefect API that run/new start and reuse",
+                         description="`run` and `new` start a local Prefect API server when no "
+                                     "PREFECT_API_URL is configured, and reuse it until it has been "
+                                     "idle for CORPUS_CLEAN_API_IDLE_SECONDS (default 600).")
+    api.add_argument("action", choices=["status", "stop"])
+
     show = sub.add_parser("show", help="print one document's raw and clean text with its changes",
                           description="Audit one document: raw and clean text side by side, repairs, "
                                       "removed lines and MT flags marked.")
@@ -112,10 +118,10 @@ def _run_flow(args, api, after_imports) -> int:
     if args.command == "run":
         from .clean_drop import clean_drop
 
-        if api is not None:  # while the temporary API boots: the flow process's one-time costs
+        if startup.booting(api):  # while the API boots: the flow process's one-time costs
             startup.warm_flow_process()
         after_imports()
-        if api is not None:  # ... and the listing of the drop
+        if startup.booting(api):  # ... and the listing of the drop
             startup.start_listing(args.drop)
         with startup.api_context(api):
             state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,
@@ -165,6 +171,17 @@ def main(argv: list[str] | None = None) -> int:
 
         path = write_report(Path(args.out), Path(args.html) if args.html else None)
         print(f"report: {path}")
+        return 0
+    if args.command == "api":
+        from . import localapi
+
+        state = localapi.read_state() if args.action == "status" else localapi.stop_running()
+        if state is None:
+            print(f"no local Prefect API is running for PREFECT_HOME={localapi.prefect_home()}")
+        else:
+            verb = "running" if args.action == "status" else "stopped"
+            print(f"local Prefect API {verb}: {state['url']} (pid {state['pid']}, stops after "
+                  f"{state['idle_seconds']}s idle)")
         return 0
     if args.command == "show":
         from pipeline.audit import show_document

@@ -33,14 +33,28 @@ def wants_flow(argv: list[str]) -> bool:
 
 
 def start_api_early():
-    """The TemporaryAPI, booting, unless PREFECT_API_URL is set in the environment (None)."""
+    """The local API (flows.localapi: reused if an earlier run left it up, else booting now),
+    unless PREFECT_API_URL is set in the environment (None). With
+    CORPUS_CLEAN_API_IDLE_SECONDS=0, a temporary API for this run only (flows.tempapi)."""
+    import os
+
+    from . import localapi
     from .tempapi import start_speculatively
 
-    try:
-        return start_speculatively()
-    except OSError as exc:  # the flow then starts Prefect's own temporary server
-        print(f"note: could not start the temporary Prefect API early ({exc})", file=sys.stderr)
+    if os.environ.get("PREFECT_API_URL"):
         return None
+    try:
+        if localapi.idle_seconds() == 0:
+            return start_speculatively()
+        return localapi.LocalAPI().start()
+    except OSError as exc:  # the flow then starts Prefect's own temporary server
+        print(f"note: could not start the local Prefect API early ({exc})", file=sys.stderr)
+        return None
+
+
+def booting(api) -> bool:
+    """An API server is booting for this run (not a configured one, not one reused)."""
+    return api is not None and not getattr(api, "reused", False)
 
 
 def pool_starter(workers: int | None, api) -> callable:
@@ -53,7 +67,7 @@ def pool_starter(workers: int | None, api) -> callable:
         threading.Thread(target=prestart, args=(workers or default_workers(),), daemon=True,
                          name="worker-pool-start").start()
 
-    if api is None:
+    if not booting(api):
         start_pool()
         return lambda: None
     return start_pool
@@ -65,7 +79,7 @@ def api_context(api):
     from .tempapi import needed
 
     if api is not None and not needed():  # an API URL from the profile or a settings file
-        api.stop()
+        getattr(api, "discard", api.stop)()
         api = None
     if api is None:
         yield
@@ -80,6 +94,7 @@ def api_context(api):
         api.stop()
         yield
         return
+    _tell(api, url)
     try:
         # No flow-run heartbeats to a server that lives and dies with this process: they exist
         # so that a long-lived server can tell a crashed run, and the engine waits for the
@@ -95,6 +110,18 @@ def api_context(api):
                 EventsWorker.drain_all(timeout=10)
     finally:
         api.stop()
+
+
+def _tell(api, url: str) -> None:
+    """Say which API the run uses, and how long a local one stays up."""
+    idle = getattr(api, "idle", None)
+    if idle is None:
+        return
+    minutes = f"{idle / 60:g} min" if idle >= 60 else f"{idle} s"
+    how = ("started by an earlier run" if api.reused else
+           "started now; it stays up for the next runs")
+    print(f"Prefect API: the local server at {url}, {how} (it stops itself after {minutes} "
+          "idle; `corpus-clean api stop` stops it now)", file=sys.stderr)
 
 
 def warm_flow_process() -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pyarrow.compute as pc
+
 from . import core
 from .step import Counts, Top, Total, label, merge_step_stats
 
@@ -30,14 +32,26 @@ def merge_stats(stats: list[dict], steps=None) -> dict:
     return out
 
 
-def summarize(results: list[dict], rejects: list[dict], unread: int = 0, **run) -> dict:
-    """Merge shard results (pipeline.shard.clean_shard's `stats`) and the run's rejects (the
-    shards' and those of entries discovery refused to read: `unread` of them) into the run
-    summary."""
+# The run summary lists this many rejects (all of them are in _rejects/, with the counts by reason).
+REJECTS_LISTED = 200
+
+
+def summarize(results: list[dict], rejects, unread: int = 0, **run) -> dict:
+    """Merge shard results (pipeline.shard.clean_shard's `stats`) and the run's rejects (a list
+    of dicts or an Arrow table: the shards' and those of entries discovery refused to read,
+    `unread` of them) into the run summary."""
     totals = merge_stats([r["stats"] for r in results])
     totals["files"] += unread
-    totals["rejects"] = len(rejects)
-    totals["reject_reasons"] = dict(Counter(r["reason"] for r in rejects).most_common())
+    if isinstance(rejects, list):
+        reasons = Counter(r["reason"] for r in rejects)
+        listed = rejects[:REJECTS_LISTED]
+    else:
+        reasons = Counter({r["values"]: r["counts"] for r in
+                           pc.value_counts(rejects["reason"]).to_pylist()} if rejects.num_rows else {})
+        listed = rejects.slice(0, REJECTS_LISTED).to_pylist()
+    totals["rejects"] = len(rejects) if isinstance(rejects, list) else rejects.num_rows
+    totals["reject_reasons"] = dict(reasons.most_common())
+    rejects = listed
     seconds = run.get("seconds") or 0.0
     summary = dict(run)
     summary.update(totals)

@@ -1,10 +1,15 @@
 """Shared fixtures: paths, and a real Prefect server started the way users start it."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# The CLI keeps a local Prefect API up between runs (flows/localapi.py); tests that do not test
+# that get one per run, stopped with the run, as before (tests/test_localapi.py tests reuse).
+os.environ.setdefault("CORPUS_CLEAN_API_IDLE_SECONDS", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DROP = REPO / "raw" / "sample-2020-01-09"
