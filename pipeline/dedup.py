@@ -14,16 +14,16 @@ Everything is specified so that a slow pure-Python reference (`normalise`, `word
     word hash      64-bit, over the word's UTF-8 bytes: h = len * GOLDEN; for each 8-byte
                    little-endian chunk (the last zero-padded): h = mix64(h ^ chunk)
     shingle hash   mix64(sum_t word_hash[i + t] * SHINGLE_MULT[t] mod 2^64), t < size
-    exact hash     blake2b (8 bytes, little-endian uint64) of the word hashes as little-endian
-                   uint64s; none for a text without words
+    exact hash     mix64(n * EXACT_SALT + sum_i mix64(word_hash[i] + (i + 1) * GOLDEN)) mod
+                   2^64 over the n words (position-salted, so order counts); none for a text
+                   without words
     signature      rensa's R-MinHash of the shingle hashes (num_perm uint32 values, seeded;
                    rensa.RMinHash.digest_matrix_from_flat_token_hashes): two documents agree in
                    a slot with probability about their Jaccard similarity
-    band hash      band k of `rows` signature values: mix64 fold of value pairs, salted by k
+    band hash      band k of `rows` signature values: mix64 fold of value pairs (band_hashes)
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 import tomllib
 import unicodedata
@@ -43,6 +43,7 @@ SEED: int = int(_PARAMS["minhash"]["seed"])
 BANDS: int = int(_PARAMS["lsh"]["bands"])
 ROWS: int = int(_PARAMS["lsh"]["rows"])
 THRESHOLD: float = float(_PARAMS["match"]["threshold"])
+CONFIDENCE_Z: float = float(_PARAMS["match"]["confidence_z"])
 MAX_BUCKET_HEADS: int = int(_PARAMS["match"]["max_bucket_heads"])
 WORD_CATEGORIES = tuple(_PARAMS["normalise"]["word_categories"])
 if BANDS * ROWS > NUM_PERM:
@@ -52,6 +53,7 @@ if _PARAMS["normalise"]["form"] != "NFKC" or _PARAMS["normalise"]["casefold"] is
 
 _U = np.uint64
 GOLDEN = 0x9E3779B97F4A7C15
+EXACT_SALT = 0xD1B54A32D192ED03
 # Odd multipliers, one per shingle position (so 'a b' and 'b a' differ).
 _MULTS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
           0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x87C37B91114253D5, 0x4CF5AD432745937F)
@@ -130,8 +132,8 @@ def exact_hash_ref(text: str) -> int | None:
     w = [word_hash_ref(x) for x in words_ref(text)]
     if not w:
         return None
-    data = b"".join(h.to_bytes(8, "little") for h in w)
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    total = sum(mix64((h + (i + 1) * GOLDEN) & _M64) for i, h in enumerate(w)) & _M64
+    return mix64((len(w) * EXACT_SALT + total) & _M64)
 
 
 # ------------------------------------------------------------------ the vectorised batch path
@@ -164,8 +166,8 @@ def _hash_spans(buf: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.nda
     words: one unaligned 8-byte load per word and round (buf ends in >= 8 zero bytes)."""
     loads = np.ndarray(shape=(len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
     h = lens.astype(_U) * _U(GOLDEN)
-    rem = lens.astype(np.int64)
-    pos = starts.astype(np.int64)
+    rem = lens.astype(np.int64, copy=False)
+    pos = starts.astype(np.int64, copy=False)
     val = loads[pos] & _LOW_MASK[np.minimum(rem, 8)]
     h ^= val
     _mix(h)
@@ -187,7 +189,7 @@ class Signed:
     """Per-document values of a batch (index i = the i-th text)."""
 
     n_words: np.ndarray  # int32
-    n_shingles: np.ndarray  # int32, 0 when n_words < shingle size
+    n_shingles: np.ndarray  # int32, distinct shingles; 0 when n_words < shingle size
     exact_hash: np.ndarray  # uint64; meaningless where n_words == 0
     signature: np.ndarray  # uint32 [n, NUM_PERM]; rows with n_shingles == 0 are all 0xFFFFFFFF
     bands: np.ndarray  # uint64 [n, BANDS]; rows with n_shingles == 0 are 0
@@ -229,7 +231,9 @@ def _classify_non_ascii(arr: np.ndarray, word: np.ndarray) -> None:
 def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(word hashes of all texts, concatenated; offsets [n + 1] into them)."""
     n = len(texts)
-    enc = [unicodedata.normalize("NFKC", t).casefold().encode("utf-8", "surrogatepass")
+    # ASCII text is its own NFKC form and casefolds like it lowercases (str.lower is the faster)
+    enc = [t.lower().encode("ascii") if t.isascii() else
+           unicodedata.normalize("NFKC", t).casefold().encode("utf-8", "surrogatepass")
            for t in texts]
     doc_start = np.zeros(n + 1, np.int64)
     np.cumsum(np.fromiter((len(e) + 1 for e in enc), np.int64, n), out=doc_start[1:])
@@ -274,13 +278,50 @@ def shingle_hashes(w: np.ndarray, woff: np.ndarray, size: int = SHINGLE_SIZE
     return _mix(s[keep]), soff
 
 
+def distinct_counts(sh: np.ndarray, soff: np.ndarray) -> np.ndarray:
+    """int32 [n]: distinct shingle hashes per document (its shingle set's size, which bounds
+    its Jaccard similarity with any other set: J <= min(|A|, |B|) / max(|A|, |B|)). One sort of
+    the batch: document index in the top 24 bits, 40 bits of the hash below (two different
+    shingles of one document share those 40 bits with probability ~n^2 / 2^41)."""
+    n = len(soff) - 1
+    if len(sh) == 0:
+        return np.zeros(n, np.int32)
+    if n >= 1 << 24:
+        raise ValueError("distinct_counts: more than 2^24 documents in one batch")
+    doc = np.repeat(np.arange(n, dtype=_U), np.diff(soff))
+    key = (doc << _U(40)) | (sh >> _U(24))
+    key.sort()
+    new = np.ones(len(key), bool)
+    new[1:] = key[1:] != key[:-1]
+    return np.bincount((key[new] >> _U(40)).astype(np.int64), minlength=n).astype(np.int32)
+
+
+def exact_hashes(w: np.ndarray, woff: np.ndarray) -> np.ndarray:
+    """uint64 [n]: exact_hash_ref of each document from its word hashes (0 without words)."""
+    nwords = np.diff(woff)
+    n = len(nwords)
+    out = np.zeros(n, _U)
+    if len(w) == 0:
+        return out
+    pos = np.arange(1, len(w) + 1, dtype=_U) - np.repeat(woff[:-1], nwords).astype(_U)
+    v = w + pos * _U(GOLDEN)
+    _mix(v)
+    has = np.flatnonzero(nwords > 0)
+    total = np.add.reduceat(v, woff[:-1][has])
+    total += nwords[has].astype(_U) * _U(EXACT_SALT)
+    out[has] = _mix(total)
+    return out
+
+
 def band_hashes(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS) -> np.ndarray:
-    """uint64 [n, bands]: band k hashes signature values [k * rows, (k + 1) * rows)."""
+    """uint64 [n, bands]: band k folds the signature values [k * rows, (k + 1) * rows), two at a
+    time as one uint64 (the even slot in the low half): h = mix64(h ^ pair), h starting at
+    (k + 1) * GOLDEN. An odd `rows` pairs its last value with 0."""
     n = sig.shape[0]
-    s = sig[:, :bands * rows].astype(_U).reshape(n, bands, rows)
-    if rows % 2:  # pad to whole pairs with a value no signature slot takes in the pair's place
-        s = np.concatenate([s, np.zeros((n, bands, 1), _U)], axis=2)
-    pairs = (s[:, :, 0::2] << _U(32)) | s[:, :, 1::2]  # [n, bands, ceil(rows / 2)]
+    s = np.ascontiguousarray(sig[:, :bands * rows], dtype="<u4").reshape(n, bands, rows)
+    if rows % 2:
+        s = np.concatenate([s, np.zeros((n, bands, 1), "<u4")], axis=2)
+    pairs = np.ascontiguousarray(s).view("<u8")  # [n, bands, ceil(rows / 2)]
     h = np.broadcast_to((np.arange(1, bands + 1, dtype=_U) * _U(GOLDEN)), (n, bands)).copy()
     for j in range(pairs.shape[2]):
         h ^= pairs[:, :, j]
@@ -316,13 +357,8 @@ def sign_texts(texts: Sequence[str], keep_shingles: bool = False) -> Signed:
     has = np.diff(soff) > 0
     bands = band_hashes(sig)
     bands[~has] = 0
-    blake = hashlib.blake2b
-    wb = w.tobytes()
-    bounds = (woff * 8).tolist()
-    exact = np.fromiter(
-        (int.from_bytes(blake(wb[bounds[i]:bounds[i + 1]], digest_size=8).digest(), "little")
-         for i in range(n)), _U, n)
-    return Signed(nwords, np.diff(soff).astype(np.int32), exact, sig, bands,
+    exact = exact_hashes(w, woff)
+    return Signed(nwords, distinct_counts(sh, soff), exact, sig, bands,
                   sh if keep_shingles else None, soff if keep_shingles else None)
 
 
