@@ -14,9 +14,9 @@ Everything is specified so that a slow pure-Python reference (`normalise`, `word
     word hash      64-bit, over the word's UTF-8 bytes: h = len * GOLDEN; for each 8-byte
                    little-endian chunk (the last zero-padded): h = mix64(h ^ chunk)
     shingle hash   mix64(sum_t word_hash[i + t] * SHINGLE_MULT[t] mod 2^64), t < size
-    exact hash     mix64(n * EXACT_SALT + sum_i mix64(word_hash[i] + (i + 1) * GOLDEN)) mod
-                   2^64 over the n words (position-salted, so order counts); none for a text
-                   without words
+    exact hash     mix64((sum_i word_hash[i] * EXACT_BASE^i mod 2^64) ^ (n * EXACT_SALT)) over
+                   the n words (a polynomial in the word hashes: order counts); none for a
+                   text without words
     signature      rensa's R-MinHash of the shingle hashes (num_perm uint32 values, seeded;
                    rensa.RMinHash.digest_matrix_from_flat_token_hashes): two documents agree in
                    a slot with probability about their Jaccard similarity
@@ -54,6 +54,8 @@ if _PARAMS["normalise"]["form"] != "NFKC" or _PARAMS["normalise"]["casefold"] is
 _U = np.uint64
 GOLDEN = 0x9E3779B97F4A7C15
 EXACT_SALT = 0xD1B54A32D192ED03
+EXACT_BASE = 0xA0761D6478BD642F  # odd, so invertible mod 2^64
+EXACT_INV = pow(EXACT_BASE, -1, 1 << 64)
 # Odd multipliers, one per shingle position (so 'a b' and 'b a' differ).
 _MULTS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
           0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x87C37B91114253D5, 0x4CF5AD432745937F)
@@ -132,8 +134,8 @@ def exact_hash_ref(text: str) -> int | None:
     w = [word_hash_ref(x) for x in words_ref(text)]
     if not w:
         return None
-    total = sum(mix64((h + (i + 1) * GOLDEN) & _M64) for i, h in enumerate(w)) & _M64
-    return mix64((len(w) * EXACT_SALT + total) & _M64)
+    total = sum(h * pow(EXACT_BASE, i, 1 << 64) for i, h in enumerate(w)) & _M64
+    return mix64(total ^ ((len(w) * EXACT_SALT) & _M64))
 
 
 # ------------------------------------------------------------------ the vectorised batch path
@@ -189,7 +191,7 @@ class Signed:
     """Per-document values of a batch (index i = the i-th text)."""
 
     n_words: np.ndarray  # int32
-    n_shingles: np.ndarray  # int32, distinct shingles; 0 when n_words < shingle size
+    n_shingles: np.ndarray  # int32, shingle windows (n_words - size + 1); 0 when fewer words
     exact_hash: np.ndarray  # uint64; meaningless where n_words == 0
     signature: np.ndarray  # uint32 [n, NUM_PERM]; rows with n_shingles == 0 are all 0xFFFFFFFF
     bands: np.ndarray  # uint64 [n, BANDS]; rows with n_shingles == 0 are 0
@@ -200,6 +202,7 @@ class Signed:
 
 # ASCII bytes: 1 for a word character (letters and digits), 0 otherwise; 2 for every byte of a
 # multi-byte UTF-8 sequence (classified by its code point in _classify_non_ascii).
+_ASCII_LOWER = bytes(i + 32 if 65 <= i <= 90 else i for i in range(256))
 _ASCII_CLASS = bytes((1 if chr(i).isalnum() else 0) if i < 128 else 2 for i in range(256))
 
 
@@ -231,15 +234,16 @@ def _classify_non_ascii(arr: np.ndarray, word: np.ndarray) -> None:
 def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(word hashes of all texts, concatenated; offsets [n + 1] into them)."""
     n = len(texts)
-    # ASCII text is its own NFKC form and casefolds like it lowercases (str.lower is the faster)
-    enc = [t.lower().encode("ascii") if t.isascii() else
+    # ASCII text is its own NFKC form and casefolds like it lowercases: it is lowercased below,
+    # with every other text's remaining ASCII capitals (none after casefold), in one translate
+    enc = [t.encode("ascii") if t.isascii() else
            unicodedata.normalize("NFKC", t).casefold().encode("utf-8", "surrogatepass")
            for t in texts]
     doc_start = np.zeros(n + 1, np.int64)
     np.cumsum(np.fromiter((len(e) + 1 for e in enc), np.int64, n), out=doc_start[1:])
     # One byte array for the batch; a NUL after each text (not a word character), so no word
     # spans two documents whatever the texts hold. 8 zero bytes of padding for the loads.
-    data = b"\x00".join(enc) + b"\x00"
+    data = (b"\x00".join(enc) + b"\x00").translate(_ASCII_LOWER)
     cls = data.translate(_ASCII_CLASS)
     arr = np.zeros(len(data) + 8, np.uint8)
     arr[:len(data)] = np.frombuffer(data, np.uint8)
@@ -278,37 +282,38 @@ def shingle_hashes(w: np.ndarray, woff: np.ndarray, size: int = SHINGLE_SIZE
     return _mix(s[keep]), soff
 
 
-def distinct_counts(sh: np.ndarray, soff: np.ndarray) -> np.ndarray:
-    """int32 [n]: distinct shingle hashes per document (its shingle set's size, which bounds
-    its Jaccard similarity with any other set: J <= min(|A|, |B|) / max(|A|, |B|)). One sort of
-    the batch: document index in the top 24 bits, 40 bits of the hash below (two different
-    shingles of one document share those 40 bits with probability ~n^2 / 2^41)."""
-    n = len(soff) - 1
-    if len(sh) == 0:
-        return np.zeros(n, np.int32)
-    if n >= 1 << 24:
-        raise ValueError("distinct_counts: more than 2^24 documents in one batch")
-    doc = np.repeat(np.arange(n, dtype=_U), np.diff(soff))
-    key = (doc << _U(40)) | (sh >> _U(24))
-    key.sort()
-    new = np.ones(len(key), bool)
-    new[1:] = key[1:] != key[:-1]
-    return np.bincount((key[new] >> _U(40)).astype(np.int64), minlength=n).astype(np.int32)
+_POWERS = (np.ones(1, _U), np.ones(1, _U))
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(EXACT_BASE ** i, EXACT_BASE ** -i) mod 2^64 for i < n (cached, grown by doubling)."""
+    global _POWERS
+    if len(_POWERS[0]) < n:
+        m = max(n, 2 * len(_POWERS[0]))
+        tables = []
+        for base in (EXACT_BASE, EXACT_INV):
+            p = np.full(m, base, _U)
+            p[0] = 1
+            tables.append(np.cumprod(p, dtype=_U))
+        _POWERS = (tables[0], tables[1])
+    return _POWERS
 
 
 def exact_hashes(w: np.ndarray, woff: np.ndarray) -> np.ndarray:
-    """uint64 [n]: exact_hash_ref of each document from its word hashes (0 without words)."""
+    """uint64 [n]: exact_hash_ref of each document from its word hashes (0 without words).
+    The polynomial is summed with the batch-wide powers and shifted back to each document's
+    start with the inverse base, so it costs two passes over the words."""
     nwords = np.diff(woff)
-    n = len(nwords)
-    out = np.zeros(n, _U)
-    if len(w) == 0:
-        return out
-    pos = np.arange(1, len(w) + 1, dtype=_U) - np.repeat(woff[:-1], nwords).astype(_U)
-    v = w + pos * _U(GOLDEN)
-    _mix(v)
+    out = np.zeros(len(nwords), _U)
     has = np.flatnonzero(nwords > 0)
-    total = np.add.reduceat(v, woff[:-1][has])
-    total += nwords[has].astype(_U) * _U(EXACT_SALT)
+    if not len(has):
+        return out
+    pw, inv = _powers(len(w))
+    v = w * pw[:len(w)]
+    starts = woff[:-1][has]
+    total = np.add.reduceat(v, starts)
+    total *= inv[starts]
+    total ^= nwords[has].astype(_U) * _U(EXACT_SALT)
     out[has] = _mix(total)
     return out
 
@@ -358,7 +363,7 @@ def sign_texts(texts: Sequence[str], keep_shingles: bool = False) -> Signed:
     bands = band_hashes(sig)
     bands[~has] = 0
     exact = exact_hashes(w, woff)
-    return Signed(nwords, distinct_counts(sh, soff), exact, sig, bands,
+    return Signed(nwords, np.diff(soff).astype(np.int32), exact, sig, bands,
                   sh if keep_shingles else None, soff if keep_shingles else None)
 
 

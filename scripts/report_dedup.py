@@ -392,7 +392,7 @@ def cost_bench(size_mb: float, repeat: int, workdir: Path):
                 b.column("text").to_pylist())
                for b in pq.ParquetFile(part).iter_batches(
                    batch_size=500, columns=["doc_id", "source_path", "source_record", "text"])]
-    best_core = best_sig = best_write = float("inf")
+    best_core = best_sig = best_write = best_match = float("inf")
     for _ in range(repeat):
         t0 = time.process_time()
         clean_shard(str(drop), files, str(part), run_id="dedup-cost", drop="d")
@@ -401,21 +401,27 @@ def cost_bench(size_mb: float, repeat: int, workdir: Path):
         tables = [dedup.index_rows(*b) for b in batches]
         t1 = time.process_time()
         with pq.ParquetWriter(base / "index.parquet", dedup.index_schema(),
-                              compression="zstd") as w:
+                              **dedup_index.parquet_options(dedup.index_schema())) as w:
             for t in tables:
                 w.write_table(t)
         t2 = time.process_time()
+        dedup_index.match_drop(pq.read_table(base / "index.parquet"))
+        t3 = time.process_time()
         best_sig = min(best_sig, t1 - t0)
         best_write = min(best_write, t2 - t1)
+        best_match = min(best_match, t3 - t2)
     side = best_sig + best_write
     print(f"\ncost on a damaged benchmark drop ({size_mb:g} MB, bench.corpus seed 0, {nbytes:.1f} MB "
           f"input, {res['stats']['documents']} documents; CPU seconds, best of {repeat}, "
           f"interleaved in one process):")
     print(f"  core (clean_shard, as bench (b))   {best_core:.2f} s = {best_core / nbytes * 1000:.1f} ms/MB")
     print(f"  index rows (dedup.index_rows)      {best_sig:.2f} s = {best_sig / nbytes * 1000:.1f} ms/MB")
-    print(f"  index file written (zstd)          {best_write:.2f} s = {best_write / nbytes * 1000:.1f} ms/MB")
+    print(f"  index file written                 {best_write:.2f} s = {best_write / nbytes * 1000:.1f} ms/MB")
+    print(f"  matching (read index, match_drop)  {best_match:.2f} s = {best_match / nbytes * 1000:.1f} ms/MB "
+          f"(one drop, no earlier drops)")
     print(f"  worker side / core                 {side / best_core:.3f} "
-          f"(signatures alone {best_sig / best_core:.3f})")
+          f"(signatures alone {best_sig / best_core:.3f}); with the matching "
+          f"{(side + best_match) / best_core:.3f}")
 
 
 def compare_libs(sets, repeat: int, num_perm: int = dedup.NUM_PERM):
@@ -510,6 +516,76 @@ def compare_libs(sets, repeat: int, num_perm: int = dedup.NUM_PERM):
                   f"rms {np.sqrt((err ** 2).mean()):.4f}  at {t}: precision {prec:.4f} recall {rec:.4f}")
 
 
+def synthetic_index(drop: str, n: int, seed: int, copy_of: pa.Table | None = None,
+                    share: float = 0.1) -> pa.Table:
+    """Index rows with random band hashes and sketches (no text): for timing and memory of the
+    matching at scale. With `copy_of`, `share` of the rows copy a row of it (half exact, half
+    with 4 of the bands and a tenth of the sketch changed)."""
+    rng = np.random.default_rng(seed)
+    b = dedup.BANDS
+    bands = rng.integers(0, 2 ** 63, size=(n, b), dtype=np.int64).astype(np.uint64)
+    sketch = rng.integers(0, 256, size=(n, dedup.NUM_PERM), dtype=np.uint8)
+    exact = rng.integers(0, 2 ** 63, size=n, dtype=np.int64).astype(np.uint64)
+    if copy_of is not None:
+        k = int(n * share)
+        rows = rng.integers(0, copy_of.num_rows, size=k)
+        src_b = np.stack([copy_of.column(c).to_numpy() for c in dedup.band_columns()], axis=1)[rows]
+        src_s = dedup.sketches_of(copy_of)[rows]
+        src_e = copy_of.column("exact_hash").to_numpy()[rows]
+        bands[:k], sketch[:k], exact[:k] = src_b, src_s, src_e
+        near = np.arange(k // 2, k)
+        exact[near] = rng.integers(0, 2 ** 63, size=len(near), dtype=np.int64).astype(np.uint64)
+        bands[near, :4] ^= np.uint64(1)
+        sketch[near, :dedup.NUM_PERM // 10] ^= 1
+    ids = [f"{drop}:{i:09d}" for i in range(n)]
+    s = dedup.Signed(np.full(n, 300, np.int32), np.full(n, 296, np.int32), exact,
+                     np.zeros((n, dedup.NUM_PERM), np.uint32), bands)
+    t = dedup.signed_table(ids, pa.array([f"f{i // 1000:06d}" for i in range(n)]),
+                           pa.array(np.arange(n) % 1000, pa.int32()), s)
+    return t.set_column(t.schema.get_field_index("sketch"), dedup.index_schema().field("sketch"),
+                        pa.FixedSizeBinaryArray.from_buffers(pa.binary(dedup.NUM_PERM), n,
+                                                             [None, pa.py_buffer(sketch.tobytes())]))
+
+
+def scale(n: int, earlier_drops: int, workdir: Path):
+    """Match a drop of n synthetic index rows (a tenth copies of the earlier drops) against
+    `earlier_drops` stored drops of n rows each, in a child process: its CPU seconds and peak
+    RSS (ru_maxrss), so the figures are the matching's alone (reading the new drop's index
+    file included)."""
+    import json
+    import subprocess
+
+    import pyarrow.parquet as pq
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    names = [f"e{k:02d}" for k in range(earlier_drops)]
+    t0 = time.process_time()
+    for k, name in enumerate(names):
+        d = workdir / f"drop={name}"
+        d.mkdir(exist_ok=True)
+        if not (d / "index.parquet").exists():
+            t = synthetic_index(name, n, 100 + k)
+            dedup_index.write_index(d / "index.parquet", t, dedup_index.match_drop(t).flags)
+    new = workdir / "new.parquet"
+    if not new.exists():
+        last = pq.read_table(workdir / f"drop={names[-1]}" / "index.parquet")
+        pq.write_table(synthetic_index("new", n, 7, copy_of=last), new)
+    print(f"\nscale: {earlier_drops} earlier drops of {n} rows and a new one built in "
+          f"{time.process_time() - t0:.0f} s")
+    code = ("import json, resource, sys, time; sys.path.insert(0, %r); "
+            "import pyarrow.parquet as pq; from pipeline import dedup_index as di; "
+            "t = pq.read_table(%r); t0 = time.process_time(); "
+            "m = di.match_drop(t, di.sources_from_dir(%r, %r)); "
+            "print(json.dumps({'cpu': time.process_time() - t0, 'stats': vars(m.stats), "
+            "'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
+            % (str(ROOT), str(new), str(workdir), names))
+    out = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                    text=True, cwd=ROOT).stdout)
+    print(f"  match_drop of {n} new rows against {earlier_drops * n} earlier rows: "
+          f"{out['cpu']:.1f} s CPU = {out['cpu'] / n * 1e6:.1f} us per new row; peak RSS of the "
+          f"process {out['maxrss_mb']:.0f} MB; {out['stats']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bbc-dir", type=Path, default=DEFAULT_BBC_DIR)
@@ -521,9 +597,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cost-bench-mb", type=float, default=0,
                     help="also measure the share of clean_shard on a damaged bench drop this big")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/corpus-clean-dedup"))
+    ap.add_argument("--scale", type=int, default=0,
+                    help="time and peak memory of matching a drop of N synthetic rows against "
+                         "--scale-drops stored drops of N rows")
+    ap.add_argument("--scale-drops", type=int, default=1)
     ap.add_argument("--compare-libs", action="store_true", help="MinHash libraries side by side")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
+    if args.scale:
+        scale(args.scale, args.scale_drops, args.workdir / f"scale-{args.scale}")
+        return 0
 
     keys, texts, _ = bbc_set(args.bbc_dir)
     bbc_truth = brute_force(texts)
