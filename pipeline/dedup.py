@@ -1,9 +1,10 @@
 """Duplicate detection, the per-document half: normalise, hash, shingle, sign.
 
 Runs where the text is (the shard workers), one Arrow batch at a time, and produces the rows of
-the duplicate index (`INDEX_SCHEMA`): per document the exact hash of its normalised text, the
-MinHash signature of its word 5-gram shingles and the LSH band hashes of that signature. The
-matching half (`pipeline.dedup_index`) reads only these rows, never the text.
+the duplicate index (`index_schema()`): per document the exact hash of its normalised text, the
+LSH band hashes of the MinHash signature of its word 5-gram shingles, and an 8-bit sketch of
+that signature for verification. The matching half (`pipeline.dedup_index`) reads only these
+rows, never the text.
 
 Everything is specified so that a slow pure-Python reference (`normalise`, `word_hash_ref`,
 `shingle_hashes_ref`, `exact_hash_ref`) gives the same numbers as the vectorised batch path

@@ -28,9 +28,10 @@ only the sketches of candidate rows. docs/dedup.md has the arithmetic for 10 mil
 """
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -224,25 +225,27 @@ def _bucket_pairs_all(values: np.ndarray, heads: int) -> tuple[np.ndarray, np.nd
     return np.concatenate(ii), np.concatenate(jj), int((size > heads + 1).sum())
 
 
-_FILTER_BITS = 24  # 16 MB of booleans: a chunk's 250k keys fill 1.5% of it
-_TABLE: np.ndarray | None = None
+_FILTER_BITS = 24  # at most 16 MB of booleans: a piece's 250k keys fill 1.5% of it
+_TABLES: dict[int, np.ndarray] = {}
 
 
 def _members(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Boolean mask: values[i] in keys (uint64 hashes, any order). A table indexed by the top
     24 bits of the hash drops nearly every non-member in one gather, so a large side (an earlier
     drop's column) is never sorted; the survivors are checked exactly against sorted keys."""
-    global _TABLE
     out = np.zeros(len(values), bool)
     if not len(values) or not len(keys):
         return out
-    shift = _U(64 - _FILTER_BITS)
-    if _TABLE is None:
-        _TABLE = np.zeros(1 << _FILTER_BITS, bool)
+    # ~64 slots per key (1.5% pass by chance), 2^12 to 2^24 of them, each size allocated once
+    bits = int(min(_FILTER_BITS, max(12, int(len(keys)).bit_length() + 6)))
+    table = _TABLES.get(bits)
+    if table is None:
+        table = _TABLES[bits] = np.zeros(1 << bits, bool)
+    shift = _U(64 - bits)
     top = (keys >> shift).astype(np.intp)
-    _TABLE[top] = True
-    maybe = np.flatnonzero(_TABLE[(values >> shift).astype(np.intp)])
-    _TABLE[top] = False  # back to all False for the next call, without a 16 MB memset
+    table[top] = True
+    maybe = np.flatnonzero(table[(values >> shift).astype(np.intp)])
+    table[top] = False  # back to all False for the next call, without a memset
     if len(maybe):
         sk = np.sort(keys)
         pos = np.searchsorted(sk, values[maybe])
@@ -289,27 +292,44 @@ def verified_pairs(table: pa.Table, params: Params = Params(), leaders_only: boo
 
 def match_drop(new: pa.Table, earlier: Sequence[Source] = (), params: Params = Params()) -> Match:
     """Flags for the rows of `new` (one drop's index rows, any row order), against `earlier`
-    sources (every drop before it in first-seen order, with their flags). The new drop is
-    matched in chunks of params.chunk_rows rows; each chunk is an earlier source for the next."""
+    sources (every drop before it in first-seen order, with their flags). The drop is sorted and
+    matched in pieces of params.chunk_rows rows (match_pieces)."""
     n = new.num_rows
     order = order_indices(new)
-    sources = list(earlier)
-    flags_parts, pair_parts = [], []
-    stats = MatchStats()
-    for a in range(0, max(n, 1), max(params.chunk_rows, 1)):
-        rows = order[a:a + params.chunk_rows]
-        chunk = new.take(pa.array(rows, pa.int64()))
-        flags, pairs, st = _match_chunk(chunk, sources, params)
-        stats.add(st)
-        flags_parts.append((rows, flags))
-        pair_parts.append(pairs)
-        sources.append(Source(f"{len(sources)}", table=_with_flags(chunk, flags)))
-    # back to the row order of `new`
-    all_flags = pa.concat_tables([f for _, f in flags_parts]) if flags_parts else _empty_flags()
+    step = max(params.chunk_rows, 1)
+    pieces = (new.take(pa.array(order[a:a + step], pa.int64())) for a in range(0, n, step))
+    flags_parts, pair_parts, stats = [], [], MatchStats()
+    for m in match_pieces(pieces, earlier, params):
+        flags_parts.append(m.flags)
+        pair_parts.append(m.pairs)
+        stats.add(m.stats)
+    all_flags = pa.concat_tables(flags_parts) if flags_parts else FLAG_SCHEMA.empty_table()
     pos = np.empty(n, np.int64)
-    pos[np.concatenate([r for r, _ in flags_parts]) if flags_parts else []] = np.arange(n)
+    pos[order] = np.arange(n)  # back to the row order of `new`
     return Match(all_flags.take(pa.array(pos, pa.int64())),
                  pa.concat_tables(pair_parts) if pair_parts else PAIR_SCHEMA.empty_table(), stats)
+
+
+def match_pieces(pieces: Iterable[pa.Table], earlier: Sequence[Source] = (),
+                 params: Params = Params()) -> Iterator[Match]:
+    """Match one drop given as consecutive pieces, each sorted and all in first-seen order (the
+    chunks of a sorted table, or per-shard index files when shards are path ranges): yields each
+    piece's Match, its flags in the piece's row order. Each matched piece is an earlier source
+    for the next; with more than one piece they are spilled to a temporary Parquet file, so
+    memory holds one piece, never the drop."""
+    sources = list(earlier)
+    pending = None
+    with tempfile.TemporaryDirectory(prefix="dedup-match-") as tmp:
+        for k, piece in enumerate(pieces):
+            if pending is not None:  # a later piece needs the previous one: spill it
+                path = Path(tmp) / f"piece-{k - 1:05d}.parquet"
+                t = _with_flags(*pending).replace_schema_metadata(index_metadata())
+                pq.write_table(t, path, row_group_size=65536, **parquet_options(t.schema))
+                sources.append(Source(f"piece-{k - 1}", path=path))
+                pending = None
+            flags, pairs, st = _match_chunk(piece, sources, params)
+            yield Match(flags, pairs, st)
+            pending = (piece, flags)
 
 
 def match_drops(drops: Sequence[tuple[str, pa.Table]], earlier: Sequence[Source] = (),
@@ -334,10 +354,6 @@ def _with_flags(table: pa.Table, flags: pa.Table) -> pa.Table:
     for c in FLAG_COLUMNS:
         out = out.append_column(FLAG_SCHEMA.field(c), flags.column(c))
     return out
-
-
-def _empty_flags() -> pa.Table:
-    return FLAG_SCHEMA.empty_table()
 
 
 def _match_chunk(chunk: pa.Table, sources: Sequence[Source], params: Params):
@@ -516,13 +532,39 @@ def _match_chunk(chunk: pa.Table, sources: Sequence[Source], params: Params):
 
 # ------------------------------------------------------------------ index files
 
-def index_metadata() -> dict[bytes, bytes]:
-    import json
+def index_path(out: Path, drop: str) -> Path:
+    """Where a drop's index lives: inside its partition, so the commit's rename moves both."""
+    return Path(out) / f"drop={drop}" / "_dedup" / "index.parquet"
 
-    meta = {"rules_version": dedup.RULES_VERSION, "library": dedup.library_version(),
+
+def _params_meta() -> dict:
+    return {"rules_version": dedup.RULES_VERSION, "library": dedup.library_version(),
             "num_perm": dedup.NUM_PERM, "bands": dedup.BANDS, "rows": dedup.ROWS,
             "shingle_size": dedup.SHINGLE_SIZE, "sketch_bits": dedup.SKETCH_BITS}
+
+
+def index_metadata(index_id: str | None = None, basis: str | None = None) -> dict[bytes, bytes]:
+    """The parameters the rows were made with, and (for a committed drop) the file's id and
+    the basis: a hash of the ids of the earlier drops' index files it was matched against."""
+    import json
+
+    meta = {"params": _params_meta()}
+    if index_id is not None:
+        meta.update(index_id=index_id, basis=basis)
     return {INDEX_META_KEY: json.dumps(meta, sort_keys=True).encode()}
+
+
+def basis_of(earlier_ids: Sequence[str]) -> str:
+    import hashlib
+
+    return hashlib.blake2b("\0".join(earlier_ids).encode(), digest_size=16).hexdigest()
+
+
+def read_meta(path: Path) -> dict:
+    import json
+
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta.get(INDEX_META_KEY, b"{}"))
 
 
 def parquet_options(schema: pa.Schema) -> dict:
@@ -534,33 +576,54 @@ def parquet_options(schema: pa.Schema) -> dict:
             "use_dictionary": [c for c in ("source_path", "dup_kind") if c in schema.names]}
 
 
-def write_index(path: Path, index: pa.Table, flags: pa.Table, row_group_rows: int = 65536) -> None:
+def write_index(path: Path, index: pa.Table, flags: pa.Table, earlier_ids: Sequence[str] = (),
+                row_group_rows: int = 65536) -> str:
     """One drop's index file: its rows in first-seen order with their flags, written to a
-    temporary name and renamed (the commit moves it with the drop)."""
+    temporary name and renamed (the commit moves it with the drop). Returns the file's new id;
+    `earlier_ids` are the ids of the index files of the drops it was matched against, in order."""
+    import uuid
+
+    index_id = uuid.uuid4().hex
     t = _with_flags(sort_index(index), _align(index, flags))
-    t = t.replace_schema_metadata(index_metadata())
-    tmp = Path(path).with_suffix(".tmp")
+    t = t.replace_schema_metadata(index_metadata(index_id, basis_of(earlier_ids)))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
     pq.write_table(t, tmp, row_group_size=row_group_rows, **parquet_options(t.schema))
     tmp.replace(path)
+    return index_id
 
 
 def check_compatible(path: Path) -> None:
     """Refuse an index file made with other parameters or another library version: its
     signatures do not compare with new ones (re-sign the drop from its text instead)."""
-    import json
-
-    meta = pq.read_schema(path).metadata or {}
-    got = json.loads(meta.get(INDEX_META_KEY, b"{}"))
-    want = json.loads(index_metadata()[INDEX_META_KEY])
-    if got != want:
-        raise ValueError(f"{path}: duplicate index made with {got}, this pipeline uses {want}")
+    got = read_meta(path).get("params")
+    if got != _params_meta():
+        raise ValueError(f"{path}: duplicate index made with {got}, this pipeline uses {_params_meta()}")
 
 
-def sources_from_dir(root: Path, drops: Iterable[str]) -> list[Source]:
-    """Sources for `drops` (in the order given) from OUT/_dedup/drop=<d>/index.parquet."""
-    out = []
+def first_stale(out: Path, drops: Sequence[str]) -> int | None:
+    """The position in `drops` (all drops, first-seen order) of the first drop whose flags may
+    be stale: no index file, or matched against other versions of the earlier drops than the
+    ones now committed (a run died between re-flagging two drops, or a drop before it was
+    replaced). That drop and every later one must be re-flagged; None when all are current."""
+    ids: list[str] = []
+    for k, d in enumerate(drops):
+        p = index_path(out, d)
+        if not p.exists():
+            return k
+        meta = read_meta(p)
+        if meta.get("basis") != basis_of(ids) or "index_id" not in meta:
+            return k
+        ids.append(meta["index_id"])
+    return None
+
+
+def sources_from_dir(out: Path, drops: Iterable[str]) -> list[Source]:
+    """Sources for `drops` (in the order given) from their OUT/drop=<d>/_dedup/index.parquet."""
+    result = []
     for d in drops:
-        p = Path(root) / f"drop={d}" / "index.parquet"
+        p = index_path(out, d)
         check_compatible(p)
-        out.append(Source(d, path=p))
-    return out
+        result.append(Source(d, path=p))
+    return result

@@ -206,6 +206,21 @@ def test_chunks_give_the_same_flags_as_one_pass():
         assert di.match_drop(t, params=di.Params(chunk_rows=rows)).flags.equals(one.flags)
 
 
+def test_a_drop_read_as_pieces_of_a_sorted_file_matches_like_the_whole(tmp_path):
+    rng = random.Random(6)
+    bases = [story(700 + k) for k in range(5)]
+    docs = [(f"{i:03d}", text(rng.choice(bases)) if rng.random() < 0.6 else text(story(800 + i)))
+            for i in range(40)]
+    t = di.sort_index(index(docs))
+    whole = di.match_drop(t)
+    pq.write_table(t, tmp_path / "new.parquet", row_group_size=6)
+    pf = pq.ParquetFile(tmp_path / "new.parquet")
+    pieces = (pf.read_row_group(g) for g in range(pf.metadata.num_row_groups))
+    flags = pa.concat_tables([m.flags for m in di.match_pieces(pieces)])
+    assert flags.equals(whole.flags)
+    assert not all(flags.column("dup_representative").to_pylist())
+
+
 def test_big_buckets_are_bounded_and_still_find_the_representative():
     base = story(300)
     rng = random.Random(3)
@@ -261,8 +276,7 @@ def _stored(t: pa.Table, m: di.Match) -> pa.Table:
 def test_index_files_round_trip_and_match_like_memory(tmp_path):
     t1, t2 = _two_drops()
     m1 = di.match_drop(t1)
-    (tmp_path / "drop=d1").mkdir()
-    p = tmp_path / "drop=d1" / "index.parquet"
+    p = di.index_path(tmp_path, "d1")
     di.write_index(p, t1, m1.flags, row_group_rows=3)
     stored = pq.read_table(p)
     keys = list(zip(stored.column("source_path").to_pylist(), stored.column("source_record").to_pylist()))
@@ -271,10 +285,27 @@ def test_index_files_round_trip_and_match_like_memory(tmp_path):
     from_memory = di.match_drop(t2, [di.Source("d1", table=_stored(t1, m1))])
     assert from_file.flags.equals(from_memory.flags)
     # an index made with other parameters is refused, not compared
-    bad = stored.replace_schema_metadata({di.INDEX_META_KEY: b'{"num_perm": 64}'})
+    bad = stored.replace_schema_metadata({di.INDEX_META_KEY: b'{"params": {"num_perm": 64}}'})
     pq.write_table(bad, p)
     with pytest.raises(ValueError, match="duplicate index made with"):
         di.sources_from_dir(tmp_path, ["d1"])
+
+
+def test_a_stale_drop_is_found_after_a_run_died_between_two_drops(tmp_path):
+    t1, t2 = _two_drops()
+    t3 = index([("a.txt", text(story(404)))], "d3")
+    ids = []
+    for name, t in (("d1", t1), ("d2", t2), ("d3", t3)):
+        m = di.match_drop(t, di.sources_from_dir(tmp_path, ["d1", "d2", "d3"][:len(ids)]))
+        ids.append(di.write_index(di.index_path(tmp_path, name), t, m.flags, ids))
+    assert di.first_stale(tmp_path, ["d1", "d2", "d3"]) is None
+    # d2 replaced and committed, then the run died before re-flagging d3
+    m = di.match_drop(t2, di.sources_from_dir(tmp_path, ["d1"]))
+    di.write_index(di.index_path(tmp_path, "d2"), t2, m.flags, ids[:1])
+    assert di.first_stale(tmp_path, ["d1", "d2", "d3"]) == 2
+    # a drop inserted between d2 and d3, not indexed yet: from it on
+    assert di.first_stale(tmp_path, ["d1", "d2", "d2b", "d3"]) == 2
+    assert di.first_stale(tmp_path, ["d0", "d1"]) == 0  # no index at all
 
 
 def test_rerun_and_replace_keep_the_flags_consistent():
