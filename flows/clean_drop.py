@@ -11,8 +11,8 @@ from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.report import write_report
-from pipeline.shard import clean_listed_shard
-from pipeline.storage import commit, layout, ledger, planning, runs, staging
+from pipeline.shard import clean_listed_shard, write_part
+from pipeline.storage import commit, duplicates, layout, ledger, planning, runs, staging
 
 from flows import reporting, startup
 from flows.executor import default_workers, run_in_pool
@@ -20,16 +20,17 @@ from flows.params import config_from, with_options
 
 
 @task(name="clean-shard", retries=2, retry_delay_seconds=1)
-def clean_shard_task(drop_dir: str, files_path: str, part_path: str, record_prefix: str,
-                     run_id: str, drop: str, config: dict, index: int, n_shards: int,
-                     workers: int) -> dict:
-    """Clean one shard of files. Locally the work runs in the process pool; on a Dask cluster
-    (workers == 0) it runs right here, in the Dask worker.
+def clean_shard_task(drop_dir: str, files_path: str, record_prefix: str, run_id: str, drop: str,
+                     config: dict, index: int, n_shards: int, workers: int) -> dict:
+    """Wave 1: clean one shard of files (pipeline.shard.clean_listed_shard). Locally the work
+    runs in the process pool; on a Dask cluster (workers == 0) it runs right here, in the Dask
+    worker.
 
-    The shard's file list is a file in the run's staging folder, and its ledger entries and
-    rejects (one per file: large for big drops) go to files beside it: the task's parameters and
-    result stay small, so Prefect never walks, stores or ships bulk data."""
-    args = (drop_dir, files_path, part_path, record_prefix, run_id, drop, config)
+    The shard's file list is a file in the run's staging folder, and what it writes (its
+    spilled batches, duplicate-index rows, ledger entries and rejects) goes to files beside it:
+    the task's parameters and result stay small, so Prefect never walks, stores or ships bulk
+    data."""
+    args = (drop_dir, files_path, record_prefix, run_id, drop, config)
     result = run_in_pool(workers, clean_listed_shard, *args) if workers > 0 else clean_listed_shard(*args)
     s = result["stats"]
     get_run_logger().info(
@@ -39,10 +40,19 @@ def clean_shard_task(drop_dir: str, files_path: str, part_path: str, record_pref
     return result
 
 
+@task(name="write-part", retries=2, retry_delay_seconds=1)
+def write_part_task(record_prefix: str, part_path: str, run_id: str, drop: str, config: dict,
+                    workers: int) -> dict:
+    """Wave 2: a cleaned shard's spill and its duplicate flags as its Parquet part."""
+    args = (f"{record_prefix}.spill", f"{record_prefix}.flags.pq", part_path, run_id, drop, config)
+    return run_in_pool(workers, write_part, *args) if workers > 0 else write_part(*args)
+
+
 def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
-                  workers: int) -> list[dict]:
+                  workers: int, wave: str = "clean") -> list[dict]:
     """Submit one task per shard of the plan to the current flow's task runner and gather their
-    summaries (in shard order). Runs inside a flow: clean-drop's own (local worker pool) or the
+    results (in shard order): wave "clean" cleans every shard, wave "write" writes the part of
+    every shard that has rows. Runs inside a flow: clean-drop's own (local worker pool) or the
     clean-shards subflow (Dask).
 
     The plan (drop folder, shard count, where each shard's file list and records are) is a JSON
@@ -50,10 +60,15 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
     API, which caps them at 512 KB."""
     spec = json.loads(Path(plan).read_text())
     drop_dir, n, records = spec["drop_dir"], spec["shards"], Path(spec["records"])
+    if wave == "write":
+        futures = [write_part_task.submit(str(records / f"shard-{i:05d}"),
+                                          str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
+                                          run_id, drop, config, workers)
+                   for i in range(n) if (records / f"shard-{i:05d}.spill").exists()]
+        return [f.result() for f in futures]
     tracker = reporting.Progress(n, f"clean-drop {drop}")
     futures = [
         clean_shard_task.submit(drop_dir, str(records / f"shard-{i:05d}.files.json"),
-                                str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
                                 str(records / f"shard-{i:05d}"), run_id, drop, config, i, n, workers)
         for i in range(n)
     ]
@@ -66,12 +81,12 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
 
 @flow(name="clean-shards")
 def clean_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
-                 workers: int) -> list[dict]:
-    """The shard tasks of a run on a Dask cluster: a subflow, so that it can have its own task
-    runner (DaskTaskRunner, chosen at run time from the dask_address parameter). Local runs submit
-    their shard tasks from clean-drop itself: a subflow costs Prefect bookkeeping (run
-    creation, heartbeat thread, completion)."""
-    return submit_shards(plan, staged, run_id, drop, config, workers)
+                 workers: int, wave: str = "clean") -> list[dict]:
+    """The shard tasks of a run on a Dask cluster (either wave): a subflow, so that it can have
+    its own task runner (DaskTaskRunner, chosen at run time from the dask_address parameter).
+    Local runs submit their shard tasks from clean-drop itself: a subflow costs Prefect
+    bookkeeping (run creation, heartbeat thread, completion)."""
+    return submit_shards(plan, staged, run_id, drop, config, workers, wave)
 
 
 # Shard tasks are threads of the flow's process; each hands its shard to the local worker pool
@@ -131,20 +146,37 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
             from prefect_dask import DaskTaskRunner
 
             runner = clean_shards.with_options(task_runner=DaskTaskRunner(address=dask_address))
-            results = runner(str(plan), str(staged), run_id, drop, cfg, 0)
+
+            def wave(name):
+                return runner(str(plan), str(staged), run_id, drop, cfg, 0, name)
         else:
-            results = submit_shards(str(plan), str(staged), run_id, drop, cfg, workers)
+            def wave(name):
+                return submit_shards(str(plan), str(staged), run_id, drop, cfg, workers, name)
+        results = wave("clean")
+        phases["shards"] = time.perf_counter() - started - phases["plan"]
+        prefixes = [records / f"shard-{i:05d}" for i in range(len(shards))]
+        led, rejects = ledger.read_record_tables(prefixes)
+        # duplicates: the drop against itself and every committed drop before it, then the parts
+        t = time.perf_counter()
+        carried = (duplicates.carried_index(out, drop, {f.path for f in files} | {d["path"] for d in deleted})
+                   if incremental else None)
+        dup = duplicates.match_run(out, drop, prefixes, carried)
+        phases["duplicates"] = time.perf_counter() - t
+        t = time.perf_counter()
+        wave("write")
+        phases["write"] = time.perf_counter() - t
         clean_seconds = time.perf_counter() - started
-        phases["shards"] = clean_seconds - phases["plan"]
-        led, rejects = ledger.read_record_tables(
-            [records / f"shard-{i:05d}" for i in range(len(shards))])
         p_led, p_rej = ledger.problem_tables(drop, run_id, problems)
         led, rejects = pa.concat_tables([led, p_led]), pa.concat_tables([rejects, p_rej])
         gone = [d["path"] for d in deleted]
         replaced = {f.path for f in files} | set(gone) if incremental else None
-        committed = commit.commit_drop(out, drop, staged, replaced=replaced, rejects=rejects,
-                                       ledger=led, allow_empty=config.allow_empty)
+        committed = commit.commit_drop(
+            out, drop, staged, replaced=replaced, rejects=rejects, ledger=led,
+            allow_empty=config.allow_empty, carried_flags=dup["carried_flags"],
+            before_swap=lambda part_dir: duplicates.write_drop_index(
+                part_dir, prefixes, dup["earlier_ids"], carried, dup["carried_flags"]))
         committed["removed_files"] = gone
+        committed["duplicates"] = duplicates.run_summary(out, drop, dup["stats"])
         committed["moved_files"] = ledger.moves(deleted, led)
     phases["commit"] = time.perf_counter() - started - clean_seconds
     summary = reporting.summarize(results, rejects, unread=len(problems), run_id=run_id, drop=drop, drop_dir=str(drop_dir),

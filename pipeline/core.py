@@ -14,7 +14,7 @@ import time
 
 import pyarrow as pa
 
-from . import __version__, boilerplate, headers, language, mtflags, repair
+from . import __version__, boilerplate, dedup, dupflags, headers, language, mtflags, repair
 from .document import Document
 from .options import RUN_OPTIONS, make_config
 from .readers import RawRecord
@@ -34,8 +34,10 @@ Config = make_config(OPTIONS)
 
 
 def rules_version(steps=None) -> str:
-    """What produced a row: the versions of the steps, in order (each once)."""
-    return ";".join(dict.fromkeys(s.version for s in (STEPS if steps is None else steps)))
+    """What produced a row: the versions of the steps, in order (each once), and of the
+    duplicate flags (pipeline/dedup.py, a pass over the whole drop after the steps)."""
+    versions = [s.version for s in (STEPS if steps is None else steps)] + [dedup.RULES_VERSION]
+    return ";".join(dict.fromkeys(versions))
 
 
 @functools.lru_cache(maxsize=8)
@@ -43,9 +45,15 @@ def _schema(steps: tuple) -> pa.Schema:
     return doc_schema(steps)
 
 
-def schema(steps=None) -> pa.Schema:
-    """The output schema of the current STEPS (or of `steps`)."""
+def clean_schema(steps=None) -> pa.Schema:
+    """The columns the steps produce for a row (what a worker writes before the duplicate
+    flags are known): the current STEPS, or `steps`."""
     return _schema(tuple(STEPS if steps is None else steps))
+
+
+def schema(steps=None) -> pa.Schema:
+    """The output schema: the steps' columns and the duplicate flags (pipeline/dupflags.py)."""
+    return dupflags.full_schema(clean_schema(steps))
 
 
 def doc_id_for(drop: str, source_path: str, source_record: int, text_raw: str) -> str:
@@ -145,7 +153,7 @@ class BatchBuilder:
         self.drop = drop
         self.processed_at = processed_at or dt.datetime.now(dt.timezone.utc)
         self.steps = list(STEPS if steps is None else steps)
-        self.schema = schema(self.steps)
+        self.schema = clean_schema(self.steps)
         self.rules_version = rules_version(self.steps)
         self._cols = {f.name: _ListOfStructs(f.type) if _is_list_of_structs(f.type) else []
                       for f in self.schema if f.name not in _PROVENANCE}
@@ -195,8 +203,10 @@ class BatchBuilder:
 
 
 def clean_records(records, run_id: str, drop: str, config=None) -> pa.Table:
-    """Convenience for notebooks and tests: clean RawRecords into one Arrow table."""
+    """Convenience for notebooks and tests: clean RawRecords into one Arrow table of the output
+    schema, duplicates flagged among these records."""
     builder = BatchBuilder(run_id, drop)
     for rec in records:
         builder.add(rec, clean_document(Document(rec.text, rec), config))
-    return pa.Table.from_batches([builder.flush()], schema=builder.schema)
+    table = pa.Table.from_batches([builder.flush()], schema=builder.schema)
+    return dupflags.flag_table(table, schema(builder.steps))

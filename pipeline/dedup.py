@@ -26,18 +26,25 @@ Everything is specified so that a slow pure-Python reference (`normalise`, `word
 from __future__ import annotations
 
 import itertools
-import tomllib
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
 
+from .rulesfile import load_rules
+
 NAME = "dedup"
-_PARAMS = tomllib.loads((Path(__file__).parent / "rules" / "dedup.toml").read_text("utf-8"))
-RULES_VERSION: str = _PARAMS["version"]
+RULES = load_rules("dedup", {
+    "normalise": {"form": str, "casefold": bool, "word_categories": [str]},
+    "shingles": {"size": int},
+    "minhash": {"library": str, "algorithm": str, "num_perm": int, "seed": int},
+    "lsh": {"bands": int, "rows": int},
+    "match": {"threshold": float, "confidence_z": float, "max_bucket_heads": int},
+})
+_PARAMS = RULES.data
+RULES_VERSION: str = RULES.version
 SHINGLE_SIZE: int = int(_PARAMS["shingles"]["size"])
 NUM_PERM: int = int(_PARAMS["minhash"]["num_perm"])
 SEED: int = int(_PARAMS["minhash"]["seed"])

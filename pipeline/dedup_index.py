@@ -534,7 +534,8 @@ def _match_chunk(chunk: pa.Table, sources: Sequence[Source], params: Params):
 
 def index_path(out: Path, drop: str) -> Path:
     """Where a drop's index lives: inside its partition, so the commit's rename moves both."""
-    return Path(out) / f"drop={drop}" / "_dedup" / "index.parquet"
+    # not *.parquet: a reader's `OUT/**/*.parquet` glob finds the data and nothing else
+    return Path(out) / f"drop={drop}" / "_dedup" / "index.pq"
 
 
 def _params_meta() -> dict:
@@ -620,7 +621,7 @@ def first_stale(out: Path, drops: Sequence[str]) -> int | None:
 
 
 def sources_from_dir(out: Path, drops: Iterable[str]) -> list[Source]:
-    """Sources for `drops` (in the order given) from their OUT/drop=<d>/_dedup/index.parquet."""
+    """Sources for `drops` (in the order given) from their OUT/drop=<d>/_dedup/index.pq."""
     result = []
     for d in drops:
         p = index_path(out, d)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__, core
+from . import __version__, core, dedup, dedup_index, dupflags
 from .document import Document
 from .inflate import Limits
 from .readahead import Readahead
@@ -60,6 +60,7 @@ class ShardStats:
     words_out: int = 0
     reject_reasons: Counter = field(default_factory=Counter)
     write_seconds: float = 0.0
+    dedup_seconds: float = 0.0
     clock: core.StepClock = field(default_factory=core.StepClock)
     steps: StepStats = field(default_factory=lambda: StepStats(core.STEPS))
 
@@ -71,8 +72,9 @@ class ShardStats:
 
     def to_dict(self) -> dict:
         d = {k: dict(v) if isinstance(v, Counter) else v for k, v in self.__dict__.items()
-             if k not in ("clock", "steps", "write_seconds")}
-        d["step_seconds"] = {**self.clock.as_dict(), "write": self.write_seconds}
+             if k not in ("clock", "steps", "write_seconds", "dedup_seconds")}
+        d["step_seconds"] = {**self.clock.as_dict(), "dedup": self.dedup_seconds,
+                             "write": self.write_seconds - self.dedup_seconds}
         d["steps"] = self.steps.to_dict()
         return d
 
@@ -105,37 +107,43 @@ def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep,
             sleep(IO_BACKOFF_SECONDS[min(attempt, len(IO_BACKOFF_SECONDS) - 1)])
 
 
-def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, drop: str,
-                config: dict | None = None) -> dict:
-    """Clean `files` (paths relative to `drop_dir`) into the Parquet file `part_path`.
+def clean_files(drop_dir: str, files: list[str], spill_path: str, index_path: str, run_id: str,
+                drop: str, config: dict | None = None) -> dict:
+    """Wave 1 (pipeline/dupflags.py): clean `files` (paths relative to `drop_dir`); the clean
+    batches go uncompressed to `spill_path` (Arrow IPC), their duplicate-index rows to
+    `index_path`. Neither file is written when no document survives.
 
-    Returns {"part": name or None, "rows": n, "ledger": [...], "rejects": [...], "stats": {...}}.
+    Returns {"rows": n, "ledger": [...], "rejects": [...], "stats": {...}}.
     """
     cfg = core.Config.from_dict(config)
     limits = Limits.from_config(cfg)
     started = time.perf_counter()
     root = Path(drop_dir)
     real_root = os.path.realpath(root)
-    out = Path(part_path)
     stats = ShardStats()
     clock = stats.clock
     builder = core.BatchBuilder(run_id, drop)
     rows = 0
     ledger, rejects = [], []
 
-    with atomic_path(out) as tmp:
-        writer = None
+    with atomic_path(Path(spill_path)) as spill_tmp, atomic_path(Path(index_path)) as index_tmp:
+        spill = index = None
 
         def flush():
-            nonlocal writer, rows
+            nonlocal spill, index, rows
             if not len(builder):
                 return
             batch = builder.flush()
             stats.steps.observe_batch(batch)
-            if writer is None:
-                schema = builder.schema.with_metadata(parquet_metadata(run_id, drop, cfg))
-                writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-            writer.write_batch(batch, row_group_size=cfg.batch_rows)
+            t = time.perf_counter()
+            signed = dedup.index_batch(batch)
+            stats.dedup_seconds += time.perf_counter() - t
+            if spill is None:
+                spill = pa.ipc.new_stream(str(spill_tmp), builder.schema)
+                index = pq.ParquetWriter(index_tmp, signed.schema,
+                                         **dedup_index.parquet_options(signed.schema))
+            spill.write_batch(batch)
+            index.write_table(signed)
             rows += batch.num_rows
 
         ahead = Readahead(root, files)
@@ -199,25 +207,68 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
             t = time.perf_counter()
             flush()
         finally:
-            if writer is not None:  # closed before the rename, or before removal on failure
-                writer.close()
+            for w in (spill, index):
+                if w is not None:  # closed before the rename, or before removal on failure
+                    w.close()
         stats.write_seconds += time.perf_counter() - t
     summary = stats.to_dict()
     summary["seconds"] = time.perf_counter() - started
-    return {"part": out.name if rows else None, "rows": rows, "ledger": ledger,
-            "rejects": rejects, "stats": summary}
+    return {"rows": rows, "ledger": ledger, "rejects": rejects, "stats": summary}
 
 
-def clean_listed_shard(drop_dir: str, files_path: str, part_path: str, record_prefix: str,
-                       run_id: str, drop: str, config: dict | None = None) -> dict:
-    """`clean_shard` for an orchestrator: the file list is read from `files_path` (a JSON list)
-    and the per-file ledger entries and rejects are written next to `record_prefix`
-    (`<prefix>.ledger.parquet`, `<prefix>.rejects.parquet`), so neither travels through task
-    parameters, results or process pipes. Returns {"part", "rows", "stats"}."""
+def write_part(spill_path: str, flags_path: str, part_path: str, run_id: str, drop: str,
+               config: dict | None = None) -> dict:
+    """Wave 2: a shard's spilled batches and their duplicate flags (`flags_path`, rows in the
+    spill's order) as its Parquet part; the spill is removed after. Returns {"rows", "seconds"}."""
+    cfg = core.Config.from_dict(config)
+    started = time.perf_counter()
+    flags = pq.read_table(flags_path)
+    schema = core.schema().with_metadata(parquet_metadata(run_id, drop, cfg))
+    rows = dupflags.write_part(Path(spill_path), flags, Path(part_path), schema, cfg.batch_rows)
+    Path(spill_path).unlink(missing_ok=True)
+    return {"rows": rows, "seconds": time.perf_counter() - started}
+
+
+def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, drop: str,
+                config: dict | None = None) -> dict:
+    """Clean `files` (paths relative to `drop_dir`) into the Parquet file `part_path`, both waves
+    in this process, duplicates flagged among the shard's own documents (notebooks, tests, the
+    benchmark's core). Returns {"part": name or None, "rows", "ledger", "rejects", "stats"}."""
+    cfg = core.Config.from_dict(config)
+    out = Path(part_path)
+    spill, index = out.with_name(f"{out.name}.spill"), out.with_name(f"{out.name}.index.pq")
+    try:
+        result = clean_files(drop_dir, files, str(spill), str(index), run_id, drop, config)
+        if result["rows"]:
+            t = time.perf_counter()
+            flags = dupflags.within(pq.read_table(index))
+            matched = time.perf_counter()
+            schema = core.schema().with_metadata(parquet_metadata(run_id, drop, cfg))
+            dupflags.write_part(spill, flags, out, schema, cfg.batch_rows)
+            done = time.perf_counter()
+            steps = result["stats"]["step_seconds"]
+            steps["dedup"] = steps.get("dedup", 0.0) + matched - t
+            steps["write"] = steps.get("write", 0.0) + done - matched
+            result["stats"]["seconds"] += done - t
+    finally:
+        spill.unlink(missing_ok=True)
+        index.unlink(missing_ok=True)
+    result["part"] = out.name if result["rows"] else None
+    return result
+
+
+def clean_listed_shard(drop_dir: str, files_path: str, record_prefix: str, run_id: str,
+                       drop: str, config: dict | None = None) -> dict:
+    """Wave 1 for an orchestrator: the file list is read from `files_path` (a JSON list); the
+    spill, the duplicate-index rows, the per-file ledger entries and the rejects are written
+    next to `record_prefix` (`<prefix>.spill`, `<prefix>.index.pq`, `<prefix>.ledger.pq`,
+    `<prefix>.rejects.pq`), so nothing bulky travels through task parameters, results or process
+    pipes. Returns {"rows", "stats"}; wave 2 is `write_part`."""
     files = json.loads(Path(files_path).read_text())
-    result = clean_shard(drop_dir, files, part_path, run_id, drop, config)
+    result = clean_files(drop_dir, files, f"{record_prefix}.spill", f"{record_prefix}.index.pq",
+                         run_id, drop, config)
     write_parquet(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA),
-                  Path(f"{record_prefix}.ledger.parquet"))
+                  Path(f"{record_prefix}.ledger.pq"))
     write_parquet(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA),
-                  Path(f"{record_prefix}.rejects.parquet"))
+                  Path(f"{record_prefix}.rejects.pq"))
     return result

@@ -192,8 +192,19 @@ def test_listed_shard_keeps_its_records_in_files_beside_the_plan(tmp_path):
     rec.mkdir()
     (rec / "shard-00000.files.json").write_text(json.dumps(files))
     result = clean_listed_shard(str(d), str(rec / "shard-00000.files.json"),
-                                str(tmp_path / "part.parquet"), str(rec / "shard-00000"), "r1", "d1")
-    assert set(result) == {"part", "rows", "stats"} and result["rows"] == 3
+                                str(rec / "shard-00000"), "r1", "d1")
+    assert set(result) == {"rows", "stats"} and result["rows"] == 3
+    # wave 2: the spill and the duplicate flags become the part
+    import pyarrow.parquet as pq
+
+    from pipeline import dupflags
+    from pipeline.shard import write_part
+
+    pq.write_table(dupflags.within(pq.read_table(rec / "shard-00000.index.pq")),
+                   rec / "shard-00000.flags.pq")
+    assert write_part(str(rec / "shard-00000.spill"), str(rec / "shard-00000.flags.pq"),
+                      str(tmp_path / "part.parquet"), "r1", "d1")["rows"] == 3
+    assert not (rec / "shard-00000.spill").exists()
     led, rejects = ledger.read_record_tables([rec / "shard-00000"])
     assert sorted(led["path"].to_pylist()) == sorted(files)
     assert rejects.to_pylist()[0]["source_path"] == "empty.txt"

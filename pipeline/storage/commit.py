@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from ..schema import REJECT_SCHEMA
 from .files import atomic_path, exchange, read_parquet, write_parquet
 from .layout import ledger_path, partition_dir, rejects_path, staging_root
+from . import duplicates
 from .ledger import LEDGER_SCHEMA, read_ledger
 from .staging import flock
 
@@ -40,7 +41,8 @@ def _rows(folder: Path) -> int:
 
 def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None,
                 rejects: list[dict] | pa.Table, ledger: list[dict] | pa.Table,
-                allow_empty: bool = False) -> dict:
+                allow_empty: bool = False, carried_flags: pa.Table | None = None,
+                before_swap=None) -> dict:
     """Publish a drop. `staged` holds the part files this run wrote for it.
 
     replaced=None: the run processed the whole drop; the new partition replaces the old one.
@@ -48,6 +50,11 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
     of other files are kept. Rejects and ledger entries of those paths are replaced the same way.
     A commit that would leave a drop with rows without any raises WouldEmptyDrop, changing
     nothing, unless allow_empty.
+
+    Duplicate flags (pipeline/storage/duplicates.py): `carried_flags` (doc_id + flag columns) are
+    the new flags of the rows an incremental run keeps; a kept part whose flags changed is
+    rewritten. `before_swap(staged)` adds files to the staged partition (the drop's index).
+    After the swap, drops whose flags went stale are re-flagged, still under the lock.
     """
     out = Path(out)
     live = partition_dir(out, drop)
@@ -58,20 +65,28 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
                 dest = staged / part.name
                 paths = set(read_parquet(part, columns=["source_path"])["source_path"].to_pylist())
                 if not paths & replaced:
-                    try:
-                        os.link(part, dest)
-                    except OSError:
-                        shutil.copy2(part, dest)
+                    if carried_flags is not None and duplicates.rewrite_part(part, dest, carried_flags):
+                        rewritten += 1
+                        continue
+                    if carried_flags is None:
+                        try:
+                            os.link(part, dest)
+                        except OSError:
+                            shutil.copy2(part, dest)
                     carried += 1
                     continue
                 pf = pq.ParquetFile(part)
                 kept = _keep_rows(pf.read(), "source_path", replaced)
+                if kept.num_rows and carried_flags is not None:
+                    kept = duplicates.reflagged(kept, carried_flags) or kept
                 if kept.num_rows:
                     with atomic_path(dest) as tmp:
                         pq.write_table(kept.replace_schema_metadata(pf.schema_arrow.metadata), tmp,
                                        compression="zstd")
                 rewritten += 1
         has_data = any(staged.glob("*.parquet"))
+        if has_data and before_swap is not None:
+            before_swap(staged)
         if not has_data and not allow_empty and live.is_dir() and (lost := _rows(live)):
             raise WouldEmptyDrop(
                 f"drop {drop!r}: this run would replace the committed partition ({lost:,} rows) "
@@ -105,4 +120,6 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
         old_led = read_ledger(out, drop)
         write_parquet(pa.concat_tables([_keep_rows(old_led, "path", scope), new_led]),
                       ledger_path(out, drop))
-    return {"carried_parts": carried, "rewritten_parts": rewritten, "rejects": all_rej.num_rows}
+        reflagged = duplicates.reflag_stale(out)
+    return {"carried_parts": carried, "rewritten_parts": rewritten, "rejects": all_rej.num_rows,
+            "reflagged_drops": reflagged}

@@ -119,7 +119,7 @@ def moves(deleted: list[dict], new_ledger: pa.Table) -> list[dict]:
 
 def read_record_tables(prefixes: list[Path]) -> tuple[pa.Table, pa.Table]:
     """The ledger and rejects tables the shards of a run wrote (see shard.clean_listed_shard)."""
-    ledger = [read_parquet(f"{p}.ledger.parquet", LEDGER_SCHEMA) for p in prefixes]
-    rejects = [read_parquet(f"{p}.rejects.parquet", REJECT_SCHEMA) for p in prefixes]
+    ledger = [read_parquet(f"{p}.ledger.pq", LEDGER_SCHEMA) for p in prefixes]
+    rejects = [read_parquet(f"{p}.rejects.pq", REJECT_SCHEMA) for p in prefixes]
     return (pa.concat_tables(ledger) if ledger else LEDGER_SCHEMA.empty_table(),
             pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table())
