@@ -113,7 +113,7 @@ def run_c(args, drop: Path, tag: str) -> dict:
     workers = max(1, s.get("workers") or 1)
     # Work the shards did: their own seconds from the log; else the step timers (a lower bound).
     work = sum(r["shard_seconds"]) if r["shard_seconds"] else sum(s["step_seconds"].values())
-    flow = s["seconds"]
+    flow = s["seconds"] + s.get("phases", {}).get("report", 0.0)  # seconds stop at the commit
     r.update(phases=s.get("phases", {}))
     r["breakdown"] = wall_breakdown(r["timings"], s, work, workers)
     r["prefect_wall_share"] = (sum(sec for _, who, sec in r["breakdown"] if who == "Prefect") / r["wall"]

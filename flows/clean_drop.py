@@ -7,14 +7,15 @@ import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.report import write_report
 from pipeline.shard import clean_listed_shard
 from pipeline.storage import commit, ledger, planning, runs, staging
 
-from flows import reporting, startup
-from flows.executor import default_workers, run_in_pool
+from flows import console, reporting, startup
+from flows.executor import default_workers, run_in_pool, wait_ready
 from flows.params import config_from, with_options
 
 
@@ -32,7 +33,7 @@ def clean_shard_task(drop_dir: str, files_path: str, part_path: str, record_pref
     result = run_in_pool(workers, clean_listed_shard, *args) if workers > 0 else clean_listed_shard(*args)
     s = result["stats"]
     get_run_logger().info(
-        "shard %d/%d: %d files, %d documents, %d rejects, %.1f MB in %.2fs",
+        "shard %d (of %d): %d files, %d documents, %d rejects, %.1f MB in %.2fs",
         index + 1, n_shards, s["files"], s["documents"], s["rejects"], s["bytes_in"] / 1e6,
         s["seconds"])
     return result
@@ -56,10 +57,12 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
                                 str(records / f"shard-{i:05d}"), run_id, drop, config, i, n, workers)
         for i in range(n)
     ]
-    results = []
-    for fut in futures:
-        results.append(fut.result())
+    index = {fut.task_run_id: i for i, fut in enumerate(futures)}
+    results: list[dict | None] = [None] * n
+    for done, fut in enumerate(as_completed(futures), 1):  # as they finish, for the progress
+        results[index[fut.task_run_id]] = fut.result()
         tracker.step()
+        console.say(f"shards {done}/{n} done")
     return results
 
 
@@ -92,7 +95,7 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
     if swept:
         logger.info("removed staging left by %d interrupted run(s)", len(swept))
     if files is None:
-        # The CLI lists the drop while Prefect's temporary API boots (flows.prelisting).
+        # The CLI lists the drop while Prefect's temporary API boots (flows.startup).
         files = startup.take_listing(drop_dir)
         if files is not None:
             logger.info("drop listed while the Prefect API started (%d files)", len(files))
@@ -107,7 +110,17 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
     logger.info("drop %s: %d files, %.1f MB, %d shards, run %s", drop, len(files),
                 sum(f.size for f in files) / 1e6, len(shards), run_id)
     cfg = config.to_dict()
-    phases = {"plan": time.perf_counter() - started}
+    mark = time.perf_counter()
+    phases = {"plan": mark - started}
+    if not dask_address:
+        # The worker processes start (or finish warming up) here, as a phase of their own: a
+        # CLI run started them while Prefect's API booted, a served run starts them now, and
+        # the shard phase then measures the same work in both.
+        console.doing(f"starting {workers} worker process(es)", announce=False)
+        wait_ready(workers)
+        phases["workers"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+    console.doing(f"cleaning {len(shards)} shard(s)", announce=False)
     with staging.Staging(out, run_id) as stage:
         staged = stage.drop_dir(drop)
         plan, records = stage.root / "plan.json", stage.root / "shards"
@@ -123,31 +136,33 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
             results = runner(str(plan), str(staged), run_id, drop, cfg, 0)
         else:
             results = submit_shards(str(plan), str(staged), run_id, drop, cfg, workers)
-        clean_seconds = time.perf_counter() - started
-        phases["shards"] = clean_seconds - phases["plan"]
+        phases["shards"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        console.doing("committing the drop", announce=False)
         led, rejects = ledger.read_record_tables(
             [records / f"shard-{i:05d}" for i in range(len(shards))])
         replaced = {f.path for f in files} if incremental else None
         committed = commit.commit_drop(out, drop, staged, replaced=replaced, rejects=rejects,
                                        ledger=led)
-    phases["commit"] = time.perf_counter() - started - clean_seconds
+    phases["commit"] = time.perf_counter() - mark
+    # `seconds`: the run from its start to its commit, written once, so the run summary, the
+    # console and every report show the same figure; the report's own time is phases["report"].
     summary = reporting.summarize(results, rejects.to_pylist(), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
                                   out=str(out), shards=len(shards), workers=workers,
                                   dask_address=dask_address, incremental=incremental,
                                   seconds=time.perf_counter() - started,
-                                  clean_seconds=clean_seconds, commit=committed, config=cfg,
+                                  clean_seconds=phases["shards"], commit=committed, config=cfg,
                                   phases=phases,
                                   started_unix=started_unix,
                                   finished_at=dt.datetime.now(dt.timezone.utc).isoformat())
     runs.write_run_summary(out, summary)  # first, so the report lists this run
+    console.doing("writing the report", announce=False)
     t = time.perf_counter()
     summary["report"] = str(write_report(out))
     phases["report"] = time.perf_counter() - t
-    summary["seconds"] = time.perf_counter() - started
     summary["finished_unix"] = time.time()
-    summary["mb_per_s"] = summary["bytes_in"] / 1e6 / summary["seconds"]
-    summary["docs_per_s"] = summary["documents"] / summary["seconds"]
     runs.write_run_summary(out, summary)
+    console.doing(None)
     reporting.publish(summary)
     return summary
 

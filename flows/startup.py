@@ -26,21 +26,39 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
+from . import console
+
 
 def wants_flow(argv: list[str]) -> bool:
     """The command line asks for a flow run (`run`/`new`, not their --help)."""
     return bool(argv) and argv[0] in ("run", "new") and not {"-h", "--help"} & set(argv)
 
 
+def first_argument_missing(argv: list[str]) -> bool:
+    """`run DROP ...` / `new RAW_ROOT ...` with a first argument that names no file or folder:
+    the command will only print an error, so no API is worth starting for it. (Only the common
+    form is recognised; anything else is checked after parsing.)"""
+    return len(argv) > 1 and not argv[1].startswith("-") and not Path(argv[1]).exists()
+
+
 def start_api_early():
-    """The TemporaryAPI, booting, unless PREFECT_API_URL is set in the environment (None)."""
+    """The TemporaryAPI, booting, unless PREFECT_API_URL is set in the environment (None).
+    Its `database_to_create` is the Prefect database it will have to create first (or None)."""
     from .tempapi import start_speculatively
 
+    creates = console.prefect_database_to_create()
     try:
-        return start_speculatively()
+        api = start_speculatively()
     except OSError as exc:  # the flow then starts Prefect's own temporary server
         print(f"note: could not start the temporary Prefect API early ({exc})", file=sys.stderr)
         return None
+    if api is not None:
+        api.database_to_create = creates
+        console.say("starting Prefect's temporary API server (local; it stops when this command ends)")
+        if creates is not None:
+            console.say(f"first start with this PREFECT_HOME: Prefect creates its database {creates} "
+                        "first (up to a minute on a busy machine)")
+    return api
 
 
 def pool_starter(workers: int | None, api) -> callable:
@@ -60,26 +78,60 @@ def pool_starter(workers: int | None, api) -> callable:
 
 
 @contextlib.contextmanager
+def _prefects_own_server():
+    """Run the flow with Prefect starting its own temporary server, given the start-up time a
+    busy machine needs (Prefect's default, 20 s, is less than a first start there takes) unless
+    the user configured one."""
+    from prefect.settings import (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+                                  get_current_settings, temporary_settings)
+
+    from .tempapi import STARTUP_TIMEOUT_SECONDS
+
+    field = type(get_current_settings().server.ephemeral).model_fields["startup_timeout_seconds"]
+    if PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value() != field.default:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:
+                                     int(STARTUP_TIMEOUT_SECONDS)}):
+        yield
+
+
+@contextlib.contextmanager
 def api_context(api):
     """Run the flow against the early-started temporary API, if Prefect wants one; stop it after."""
-    from .tempapi import needed
+    from .tempapi import configured_url, needed
 
+    stopped = False
     if api is not None and not needed():  # an API URL from the profile or a settings file
         api.stop()
-        api = None
+        api, stopped = None, True
     if api is None:
-        yield
+        url = configured_url()
+        if url:
+            console.say(f"using the Prefect API at {url}"
+                        + (" (the temporary one is not needed: stopped)" if stopped else ""))
+            yield
+            return
+        console.say("Prefect starts its own temporary API server")
+        with _prefects_own_server():
+            yield
         return
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    creating = getattr(api, "database_to_create", None)
+    console.doing("waiting for Prefect's API to start" + (" (creating its database)" if creating else ""),
+                  announce=False)
     try:
         url = api.wait()
     except RuntimeError as exc:  # fall back to Prefect's own temporary server
         print(f"note: early start of the temporary Prefect API failed ({exc}); "
               "Prefect starts its own", file=sys.stderr)
         api.stop()
-        yield
+        with _prefects_own_server():
+            yield
         return
+    console.say(f"Prefect API ready ({url})")
+    console.doing(None)
     try:
         # No flow-run heartbeats to a server that lives and dies with this process: they exist
         # so that a long-lived server can tell a crashed run, and the engine waits for the
@@ -132,9 +184,13 @@ def start_listing(drop_dir) -> None:
         from pipeline.storage import planning
 
         try:
-            fut.set_result(planning.discover(key))
+            files = planning.discover(key)
         except BaseException as exc:  # noqa: BLE001  (handed to take_listing, which lists again)
             fut.set_exception(exc)
+            return
+        console.say(f"listed {drop_dir}: {len(files):,} files, "
+                    f"{sum(f.size for f in files) / 1e6:,.1f} MB")
+        fut.set_result(files)
 
     with _lock:
         _listings[key] = fut
