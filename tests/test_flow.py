@@ -3,6 +3,7 @@ with pyarrow and DuckDB."""
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -139,9 +140,24 @@ def test_cli_runs_on_the_embedded_default_api(tmp_path):
     assert "5 files, 5 documents, 0 rejects" in proc.stdout
     assert "drop listed while the Prefect API started (5 files)" in proc.stdout + proc.stderr
     assert read(out).num_rows == 5
+    # What the console said, in order, from the first second: a new PREFECT_HOME has no database.
+    said = re.findall(r"^\[ *([\d.]+)s\] (.*)$", proc.stderr, re.M)
+    lines = [line for _, line in said]
+    expected = ["starting Prefect's temporary API server", "first start with this PREFECT_HOME",
+                "listed raw/sample-2020-01-09: 5 files", "Prefect API ready"]
+    got = [next(i for i, line in enumerate(lines) if line.startswith(e)) for e in expected]
+    assert got == sorted(got), lines
+    assert float(said[0][0]) < 1.0, "the first line comes in the first second"
+    done = [line for line in lines if re.fullmatch(r"shards \d+/\d+ done", line)]
+    n = int(done[-1].split("/")[1].split()[0])
+    assert done == [f"shards {i}/{n} done" for i in range(1, n + 1)]
+    total = re.search(r"^total: 5 files, 5 documents, 0 rejects; ([\d.]+)s wall time since the "
+                      r"command started \(cleaning ([\d.]+)s\)$", proc.stdout, re.M)
+    assert total and float(total[1]) >= float(said[-1][0]) > float(total[2]), proc.stdout
     bad = subprocess.run([cli, "run", str(tmp_path / "no-such-drop"), "--out", str(out)],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert bad.returncode != 0 and "drop folder not found" in bad.stderr + bad.stdout
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == f"corpus-clean: error: drop folder not found: {tmp_path / 'no-such-drop'}"
 
 
 def test_cli_uses_the_server_of_the_active_profile(prefect_server, tmp_path):
@@ -193,7 +209,13 @@ def test_a_drop_of_many_files_runs(prefect_api, tmp_path):
 
 def test_cli_falls_back_to_prefects_own_temporary_server(tmp_path):
     """If the early-started temporary API cannot start, the run still happens on Prefect's own."""
-    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "prefect-home"))
+    # Prefect waits 20 s by default for its temporary server, which first creates the database of
+    # this new PREFECT_HOME: on a busy 2-core machine that took over 40 s and the test timed out
+    # three times out of three (issue 19). The wait ends when the server answers, so a loaded
+    # machine's bound costs a quiet one nothing. (The CLI raises Prefect's default the same way
+    # when the user has not set it: see test_startup.py.)
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "prefect-home"),
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300")
     env.pop("PREFECT_API_URL", None)
     out = tmp_path / "x"
     code = (
