@@ -12,7 +12,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.report import write_report
 from pipeline.shard import clean_listed_shard
-from pipeline.storage import commit, ledger, planning, runs, staging
+from pipeline.storage import commit, layout, ledger, planning, runs, staging
 
 from flows import console, reporting, startup
 from flows.executor import default_workers, run_in_pool, wait_ready
@@ -53,7 +53,7 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
     tracker = reporting.Progress(n, f"clean-drop {drop}")
     futures = [
         clean_shard_task.submit(drop_dir, str(records / f"shard-{i:05d}.files.json"),
-                                str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
+                                str(Path(staged) / layout.staged_part_name(run_id, i)),
                                 str(records / f"shard-{i:05d}"), run_id, drop, config, i, n, workers)
         for i in range(n)
     ]

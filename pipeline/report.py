@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from . import core
 from .storage.files import read_parquet, write_text
-from .storage.layout import runs_dir
+from .storage.layout import rejects_files, reports_dir, runs_dir
 
 BASE_COLUMNS = ["doc_id", "source_path", "n_words"]
 TOP_ROWS = 20
@@ -128,7 +128,7 @@ def render(out: Path) -> str:
             continue
     runs.sort(key=lambda r: r.get("finished_at", ""))
     rejects = []
-    for p in sorted((out / "_rejects").glob("drop=*/*.parquet")):
+    for p in rejects_files(out):
         rejects.extend(read_parquet(p).to_pylist())
     sections = []
     if table is None or table.num_rows == 0:
@@ -186,6 +186,6 @@ def render(out: Path) -> str:
 
 def write_report(out: Path, html_path: Path | None = None) -> Path:
     out = Path(out)
-    dest = Path(html_path) if html_path else out / "_reports" / "report.html"
+    dest = Path(html_path) if html_path else reports_dir(out) / "report.html"
     write_text(dest, render(out))
     return dest

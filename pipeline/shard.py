@@ -24,6 +24,7 @@ from .readers import Reject, file_format, read_file
 from .schema import REJECT_SCHEMA, SCHEMA_VERSION
 from .step import StepStats
 from .storage.files import atomic_path, write_parquet
+from .storage.layout import record_paths
 from .storage.ledger import LEDGER_SCHEMA, file_sha256
 
 IO_RETRIES = 3
@@ -191,12 +192,11 @@ def clean_listed_shard(drop_dir: str, files_path: str, part_path: str, record_pr
                        run_id: str, drop: str, config: dict | None = None) -> dict:
     """`clean_shard` for an orchestrator: the file list is read from `files_path` (a JSON list)
     and the per-file ledger entries and rejects are written next to `record_prefix`
-    (`<prefix>.ledger.parquet`, `<prefix>.rejects.parquet`), so neither travels through task
+    (`storage.layout.record_paths`), so neither travels through task
     parameters, results or process pipes. Returns {"part", "rows", "stats"}."""
     files = json.loads(Path(files_path).read_text())
     result = clean_shard(drop_dir, files, part_path, run_id, drop, config)
-    write_parquet(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA),
-                  Path(f"{record_prefix}.ledger.parquet"))
-    write_parquet(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA),
-                  Path(f"{record_prefix}.rejects.parquet"))
+    ledger_file, rejects_file = record_paths(record_prefix)
+    write_parquet(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA), ledger_file)
+    write_parquet(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA), rejects_file)
     return result

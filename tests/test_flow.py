@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.core import schema
+from pipeline.storage import layout
 from pipeline.schema import SCHEMA_VERSION
 
 from conftest import REPO, SAMPLE_DROP
@@ -101,7 +102,7 @@ def test_bad_inputs_are_quarantined_and_the_run_goes_on(prefect_api, tmp_path):
     summary = clean_drop(drop=str(drop), out=str(out))
     assert summary["documents"] == 6 and summary["rejects"] == 3
     assert summary["status"] == "completed_with_rejects"
-    rej = pq.read_table(out / "_rejects" / "drop=messy-drop" / "rejects.parquet")
+    rej = pq.read_table(layout.rejects_path(out, "messy-drop"))
     assert set(rej.column_names) == {"drop", "source_path", "source_record", "reason", "error", "run_id"}
     assert sorted(zip(rej["source_path"].to_pylist(), rej["reason"].to_pylist())) == [
         ("empty.txt", "empty"), ("feed.jsonl", "malformed_json"), ("image.txt", "binary")]
