@@ -119,6 +119,10 @@ def _print_summary(summaries: list[dict], out: str, wall: float | None = None) -
     if rejects:
         print(f"WARNING: {rejects} input(s) were REJECTED ({_reasons(reasons)}) and quarantined in "
               f"{Path(out).resolve()}/_rejects/ with their reasons.", file=sys.stderr)
+    emptied = sum(s.get("steps", {}).get("empty", {}).get("empty", 0) for s in summaries)
+    if emptied:
+        print(f"NOTE: {emptied} document(s) have no text left after cleaning (all boilerplate); "
+              "their rows are kept, flagged empty_after_cleaning.", file=sys.stderr)
     return 0
 
 

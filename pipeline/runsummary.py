@@ -95,6 +95,8 @@ def to_markdown(s: dict, steps=None) -> str:
                 rows = value or []
                 cols = tuple(rows[0]) if rows else ()
                 parts.append(title + _table([tuple(r.get(c, "") for c in cols) for r in rows], cols))
+    parts.append("## Rejects by reason\n" + _table(list(s.get("reject_reasons", {}).items()),
+                                                  ("reason", "count")))
     parts.append("## Rejects\n" + _table(
         [(r["source_path"], r["source_record"], r["reason"], r["error"][:120]) for r in s.get("rejected", [])[:50]],
         ("source_path", "record", "reason", "error")))

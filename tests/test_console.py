@@ -77,3 +77,20 @@ def test_report_on_a_missing_dataset_exits_non_zero(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path / "nope")]) == 2
     assert "no dataset folder at" in capsys.readouterr().err
     assert not (tmp_path / "nope").exists(), "no folder is created for the report"
+
+
+def test_rejects_are_broken_down_by_reason_on_the_console(capsys):
+    summaries = [
+        {"drop": "a", "files": 30, "documents": 20, "rejects": 24, "seconds": 2.0, "mb_per_s": 1.0,
+         "reject_reasons": {"missing_text": 20, "binary": 3, "empty": 1}, "phases": {"shards": 1.5},
+         "steps": {"empty": {"empty": 2}}},
+        {"drop": "b", "files": 2, "documents": 2, "rejects": 1, "seconds": 1.0, "mb_per_s": 1.0,
+         "reject_reasons": {"binary": 1}, "phases": {"shards": 0.5}},
+    ]
+    assert cli._print_summary(summaries, "clean", wall=9.0) == 0
+    out, err = capsys.readouterr()
+    assert "drop a: 30 files, 20 documents, 24 rejects (20 missing_text, 3 binary, 1 empty)," in out
+    assert "drop b: 2 files, 2 documents, 1 rejects (1 binary)," in out
+    assert "total: 32 files, 22 documents, 25 rejects; 9.0s wall time since the command started (cleaning 2.0s)" in out
+    assert "WARNING: 25 input(s) were REJECTED (20 missing_text, 4 binary, 1 empty)" in err
+    assert "NOTE: 2 document(s) have no text left after cleaning" in err

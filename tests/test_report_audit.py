@@ -105,3 +105,18 @@ def test_cli_help_documents_every_command_and_option():
     for opt in ("--out", "--text-field", "--workers", "--dask-address", "--shard-mb", "--mt-threshold",
                 "--max-boilerplate-share"):
         assert opt in run_help
+
+
+def test_run_summary_breaks_rejects_down_by_reason(tmp_path):
+    drop = tmp_path / "d"
+    drop.mkdir()
+    (drop / "good.txt").write_text("Council passes budget\n\nThe council met on Tuesday.")
+    (drop / "empty.txt").write_bytes(b"")
+    (drop / "feed.jsonl").write_text('{"summary": "no text"}\n{bad\n{"id": 3}\n')
+    res = clean_shard(str(drop), ["empty.txt", "feed.jsonl", "good.txt"], str(tmp_path / "p.parquet"), "r", "d")
+    summary = summarize([res], res["rejects"], run_id="r", drop="d", seconds=1.0)
+    assert summary["reject_reasons"] == {"missing_text": 2, "empty": 1, "malformed_json": 1}
+    md = to_markdown(summary)
+    assert "4 REJECTED input(s) (2 missing_text, 1 empty, 1 malformed_json)" in md
+    table = md[md.index("## Rejects by reason"):md.index("## Rejects\n")]
+    assert "| missing_text | 2 |" in table and "| empty | 1 |" in table and "| malformed_json | 1 |" in table
