@@ -120,3 +120,74 @@ def test_run_summary_breaks_rejects_down_by_reason(tmp_path):
     assert "4 REJECTED input(s) (2 missing_text, 1 empty, 1 malformed_json)" in md
     table = md[md.index("## Rejects by reason"):md.index("## Rejects\n")]
     assert "| missing_text | 2 |" in table and "| empty | 1 |" in table and "| malformed_json | 1 |" in table
+
+
+def test_bars_switch_to_a_log_scale_when_counts_span_orders_of_magnitude():
+    from pipeline.report import _bar_chart
+
+    def widths(svg):
+        return [float(w) for w in re.findall(r'<rect x="[^"]*" y="[^"]*" width="([^"]*)"', svg)]
+    linear = _bar_chart("t", [("a", 40), ("b", 10), ("c", 2)])
+    assert "log scale" not in linear and widths(linear)[0] / widths(linear)[2] == pytest.approx(20, rel=0.02)
+    spread = _bar_chart("t", [("a", 1784), ("b", 12), ("c", 1), ("d", 0)])
+    w = widths(spread)
+    assert "(log scale)" in spread and w[3] == 0
+    assert w[2] > 0.05 * w[0], "the smallest bar is visible, not a pixel of 1/1784th"
+    assert w[0] > w[1] > w[2], "order is kept"
+
+
+def test_long_labels_are_cut_in_the_middle_with_the_full_label_as_tooltip():
+    from pipeline.report import LABEL_CHARS, _bar_chart
+
+    name = "bbc-news-archive-2004-2005-business-entertainment-politics-full-export-v2"
+    svg = _bar_chart("Documents by drop", [(name, 3), ("short", 2)])
+    [shown, _] = re.findall(r'text-anchor="end">([^<]*)</text>', svg)
+    assert len(shown) == LABEL_CHARS and shown.startswith("bbc-news") and shown.endswith("export-v2")
+    assert f"<title>{name}: 3</title>" in svg
+
+
+def test_report_shows_rejects_by_reason_encodings_dates_and_a_duplicates_hook(tmp_path):
+    import datetime as dt
+    import json as js
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    drop = tmp_path / "raw" / "d"
+    drop.mkdir(parents=True)
+    (drop / "a.jsonl").write_text("".join(js.dumps({"body": f"Story {i} about the weather today.",
+                                                    "date": f"2020-0{1 + i % 3}-15"}) + "\n" for i in range(6))
+                                  + '{"id": 1}\n{bad\n')
+    (drop / "w.txt").write_bytes("Caf\xe9 prices rose again this week in the city centre.".encode("cp1252"))
+    (drop / "empty.txt").write_bytes(b"")
+    out = tmp_path / "clean"
+    run_id = runs.new_run_id()
+    with staging.Staging(out, run_id) as st:
+        staged = st.drop_dir("d")
+        res = clean_shard(str(drop), ["a.jsonl", "empty.txt", "w.txt"], str(staged / "part-0.parquet"), run_id, "d")
+        commit.commit_drop(out, "d", staged, replaced=None, rejects=res["rejects"], ledger=res["ledger"])
+    runs.write_run_summary(out, summarize([res], res["rejects"], run_id=run_id, drop="d", seconds=2.5,
+                                          phases={"shards": 1.25}, finished_at="2026-01-01T00:00:00"))
+    page = write_report(out).read_text()
+    reasons = page[page.index("Rejects by reason"):]
+    assert re.search(r">missing_text</text>.*?>1</text>", reasons) and ">malformed_json</text>" in reasons
+    assert "By file (3 files)" in page
+    enc = page[page.index("Encodings"):page.index("Documents by publication month")]
+    assert ">utf-8</text>" in enc and ">cp1252</text>" in enc
+    months = page[page.index("Documents by publication month"):]
+    assert re.findall(r'text-anchor="end">(20[^<]*)</text>', months)[:3] == ["2020-01", "2020-02", "2020-03"]
+    assert "1 documents have no date" in months
+    assert "<h2>Duplicates</h2><p class=empty>not computed for this dataset</p>" in page
+    runs_table = page[page.index("<h2>Runs</h2>"):]
+    assert "<td>2.50</td><td>1.25</td>" in runs_table, "seconds and cleaning seconds side by side"
+
+    part = next((out / "drop=d").glob("*.parquet"))  # a dedup pass's columns, once they exist
+    t = pq.read_table(part)
+    kinds = ["exact" if i in (1, 2) else None for i in range(t.num_rows)]
+    cluster = [t["doc_id"][0].as_py() if i < 3 else t["doc_id"][i].as_py() for i in range(t.num_rows)]
+    pq.write_table(t.append_column("dup_kind", pa.array(kinds, pa.string()))
+                    .append_column("dup_cluster", pa.array(cluster, pa.string())), part)
+    page = write_report(out).read_text()
+    dups = page[page.index("<h2>Duplicates</h2>"):]
+    assert ">exact</text>" in dups and ">unique</text>" in dups
+    assert f"title='{cluster[0]}'>{cluster[0]}</td><td>3</td>" in dups
