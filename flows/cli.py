@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve clean-drop and clean-new-drops as deployments (flow.serve)",
                            description="Serve both flows from this process: clean-new-drops on a cron "
                                        "schedule and clean-drop for one-off runs "
-                                       "(prefect deployment run 'clean-drop/clean-drop' --param drop=...).")
+                                       "(prefect deployment run 'clean-drop/served' --param drop=...). "
+                                       "prefect.yaml's work-pool deployments are named "
+                                       "'work-pool', so both can share a server.")
     serve.add_argument("--raw-root", default="raw", help="raw root for scheduled runs (default: raw/)")
     serve.add_argument("--out", default="clean", help="output dataset folder (default: clean/)")
     serve.add_argument("--cron", default="0 * * * *",

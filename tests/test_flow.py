@@ -87,7 +87,11 @@ def test_clean_drop_on_sample_drop(prefect_api, tmp_path):
         arts = {a.key: a for a in client.read_artifacts() if a.key}
     md = arts["clean-drop-sample-2020-01-09"]
     assert md.type == "markdown" and "| documents out | 5 |" in md.data
-    assert arts["most-flagged-sample-2020-01-09"].type == "table"
+    table = arts["most-flagged-sample-2020-01-09"]
+    assert table.type == "table"
+    [top] = [r for r in json.loads(table.data) if r["mt_score"] >= 0.5]  # the one MT suspect
+    assert top["source_path"] == "000_8560fb313de9f6c9.txt" and top["flags"] > 0
+    assert not re.search(r"\d\.\d{4,}", table.data), "scores are rounded in the artifact"
 
 
 def test_bad_inputs_are_quarantined_and_the_run_goes_on(prefect_api, tmp_path):
