@@ -58,7 +58,7 @@ def test_clean_drop_on_sample_drop(prefect_api, tmp_path):
     part = next((out / "drop=sample-2020-01-09").glob("*.parquet"))
     meta = pq.read_schema(part).metadata
     assert meta[b"corpus_clean.schema_version"].decode() == SCHEMA_VERSION
-    assert json.loads(meta[b"corpus_clean.config"])["text_field"] == "text"
+    assert json.loads(meta[b"corpus_clean.config"])["text_field"] == "auto"
     assert meta[b"corpus_clean.rules_version"].decode() == rows["000"]["rules_version"]
     assert pq.ParquetFile(part).metadata.row_group(0).column(0).compression == "ZSTD"
 
