@@ -62,7 +62,7 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
     for done, fut in enumerate(as_completed(futures), 1):  # as they finish, for the progress
         results[index[fut.task_run_id]] = fut.result()
         tracker.step()
-        console.say(f"shards {done}/{n} done")
+        console.say(f"shards {done}/{n} done ({drop})")
     return results
 
 
