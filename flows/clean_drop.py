@@ -112,7 +112,7 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
     cfg = config.to_dict()
     mark = time.perf_counter()
     phases = {"plan": mark - started}
-    if not dask_address:
+    if not dask_address and workers > 0:
         # The worker processes start (or finish warming up) here, as a phase of their own: a
         # CLI run started them while Prefect's API booted, a served run starts them now, and
         # the shard phase then measures the same work in both.
