@@ -235,8 +235,8 @@ def _mapped_record(rel: str, i: int, row: dict, fmap: FieldMap, encoding: str) -
 
 
 def _text_value(rel: str, i: int, value, text_field: str) -> str | Reject:
-    if value is None:
-        return Reject(rel, i, "missing_text", f"record has no {text_field!r} field")
+    if value is None:  # the field is there (the field map found it), its value is null
+        return Reject(rel, i, "missing_text", f"{text_field!r} is null")
     if not isinstance(value, str):
         return Reject(rel, i, "bad_text", f"{text_field!r} is {type(value).__name__}, not a string")
     if not value.strip():
