@@ -6,7 +6,7 @@ set -euo pipefail
 data="$1"; outdir="${2:-$(mktemp -d)}"
 cd "$(dirname "$0")/.."
 html=$(python -c "import sys; from pathlib import Path; from pipeline.report import write_report; print(write_report(Path(sys.argv[1])).resolve())" "$data")
-for size in 1920,3000 1366,4500; do
+for size in 1920,3800 1366,4800; do
   profile=$(mktemp -d)
   chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
     --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
