@@ -126,7 +126,7 @@ def run_c(args, drop: Path, tag: str) -> dict:
     workers = max(1, s.get("workers") or 1)
     # Work the shards did: their own seconds from the log; else the step timers (a lower bound).
     work = sum(r["shard_seconds"]) if r["shard_seconds"] else sum(s["step_seconds"].values())
-    flow = s["seconds"]
+    flow = s["seconds"] + s.get("phases", {}).get("report", 0.0)  # seconds stop at the commit
     r.update(phases=s.get("phases", {}))
     r["breakdown"] = wall_breakdown(r["timings"], s, work, workers)
     r["prefect_wall_share"] = (sum(sec for _, who, sec in r["breakdown"] if who == "Prefect") / r["wall"]
@@ -237,6 +237,10 @@ def main_throughput(args) -> dict:
     steps = res["b"]["step_seconds"]
     print("(b) seconds by step: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1]))
           + f"; other (read, decode, hash, rows) {res['b']['seconds'] - sum(steps.values()):.2f}")
+    if steps.get("dedup"):
+        print(f"(b) duplicate flags (signatures + match): {steps['dedup']:.2f} s = "
+              f"{steps['dedup'] / res['b']['seconds']:.1%} of (b)'s time, "
+              f"{steps['dedup'] / max(1e-9, res['b']['seconds'] - steps['dedup']):.1%} on top of the rest")
 
     print("\ntargets:")
     checks = {}

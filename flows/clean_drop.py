@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.report import write_report
 from pipeline.shard import clean_listed_shard, write_part
 from pipeline.storage import commit, duplicates, layout, ledger, planning, runs, staging
 
-from flows import reporting, startup
-from flows.executor import default_workers, run_in_pool
+from flows import console, reporting, startup
+from flows.executor import default_workers, run_in_pool, wait_ready
 from flows.params import config_from, with_options
 
 
@@ -34,7 +35,7 @@ def clean_shard_task(drop_dir: str, files_path: str, record_prefix: str, run_id:
     result = run_in_pool(workers, clean_listed_shard, *args) if workers > 0 else clean_listed_shard(*args)
     s = result["stats"]
     get_run_logger().info(
-        "shard %d/%d: %d files, %d documents, %d rejects, %.1f MB in %.2fs",
+        "shard %d (of %d): %d files, %d documents, %d rejects, %.1f MB in %.2fs",
         index + 1, n_shards, s["files"], s["documents"], s["rejects"], s["bytes_in"] / 1e6,
         s["seconds"])
     return result
@@ -62,7 +63,7 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
     drop_dir, n, records = spec["drop_dir"], spec["shards"], Path(spec["records"])
     if wave == "write":
         futures = [write_part_task.submit(str(records / f"shard-{i:05d}"),
-                                          str(Path(staged) / f"part-{run_id[:8]}-{i:05d}.parquet"),
+                                          str(Path(staged) / layout.staged_part_name(run_id, i)),
                                           run_id, drop, config, workers)
                    for i in range(n) if (records / f"shard-{i:05d}.spill").exists()]
         return [f.result() for f in futures]
@@ -72,10 +73,12 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
                                 str(records / f"shard-{i:05d}"), run_id, drop, config, i, n, workers)
         for i in range(n)
     ]
-    results = []
-    for fut in futures:
-        results.append(fut.result())
+    index = {fut.task_run_id: i for i, fut in enumerate(futures)}
+    results: list[dict | None] = [None] * n
+    for done, fut in enumerate(as_completed(futures), 1):  # as they finish, for the progress
+        results[index[fut.task_run_id]] = fut.result()
         tracker.step()
+        console.say(f"shards {done}/{n} done ({drop})")
     return results
 
 
@@ -133,7 +136,17 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
     logger.info("drop %s: %d files, %.1f MB, %d shards, run %s", drop, len(files),
                 sum(f.size for f in files) / 1e6, len(shards), run_id)
     cfg = config.to_dict()
-    phases = {"plan": time.perf_counter() - started}
+    mark = time.perf_counter()
+    phases = {"plan": mark - started}
+    if not dask_address and workers > 0:
+        # The worker processes start (or finish warming up) here, as a phase of their own: a
+        # CLI run started them while Prefect's API booted, a served run starts them now, and
+        # the shard phase then measures the same work in both.
+        console.doing(f"starting {workers} worker process(es)", announce=False)
+        wait_ready(workers)
+        phases["workers"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+    console.doing(f"cleaning {len(shards)} shard(s)", announce=False)
     with staging.Staging(out, run_id) as stage:
         staged = stage.drop_dir(drop)
         plan, records = stage.root / "plan.json", stage.root / "shards"
@@ -153,19 +166,22 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
             def wave(name):
                 return submit_shards(str(plan), str(staged), run_id, drop, cfg, workers, name)
         results = wave("clean")
-        phases["shards"] = time.perf_counter() - started - phases["plan"]
+        phases["shards"] = time.perf_counter() - mark
         prefixes = [records / f"shard-{i:05d}" for i in range(len(shards))]
         led, rejects = ledger.read_record_tables(prefixes)
         # duplicates: the drop against itself and every committed drop before it, then the parts
+        console.doing("matching duplicates", announce=False)
         t = time.perf_counter()
         carried = (duplicates.carried_index(out, drop, {f.path for f in files} | {d["path"] for d in deleted})
                    if incremental else None)
         dup = duplicates.match_run(out, drop, prefixes, carried)
         phases["duplicates"] = time.perf_counter() - t
+        console.doing("writing the parts", announce=False)
         t = time.perf_counter()
         wave("write")
         phases["write"] = time.perf_counter() - t
-        clean_seconds = time.perf_counter() - started
+        mark = time.perf_counter()
+        console.doing("committing the drop", announce=False)
         p_led, p_rej = ledger.problem_tables(drop, run_id, problems)
         led, rejects = pa.concat_tables([led, p_led]), pa.concat_tables([rejects, p_rej])
         gone = [d["path"] for d in deleted]
@@ -178,7 +194,10 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
         committed["removed_files"] = gone
         committed["duplicates"] = duplicates.run_summary(out, drop, dup["stats"])
         committed["moved_files"] = ledger.moves(deleted, led)
-    phases["commit"] = time.perf_counter() - started - clean_seconds
+    phases["commit"] = time.perf_counter() - mark
+    # `seconds`: the run from its start to its commit, written once, so the run summary, the
+    # console and every report show the same figure; the report's own time is phases["report"].
+    clean_seconds = phases["shards"] + phases["duplicates"] + phases["write"]
     summary = reporting.summarize(results, rejects, unread=len(problems), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
                                   out=str(out), shards=len(shards), workers=workers,
                                   dask_address=dask_address, incremental=incremental,
@@ -188,14 +207,13 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
                                   started_unix=started_unix,
                                   finished_at=dt.datetime.now(dt.timezone.utc).isoformat())
     runs.write_run_summary(out, summary)  # first, so the report lists this run
+    console.doing("writing the report", announce=False)
     t = time.perf_counter()
     summary["report"] = str(write_report(out))
     phases["report"] = time.perf_counter() - t
-    summary["seconds"] = time.perf_counter() - started
     summary["finished_unix"] = time.time()
-    summary["mb_per_s"] = summary["bytes_in"] / 1e6 / summary["seconds"]
-    summary["docs_per_s"] = summary["documents"] / summary["seconds"]
     runs.write_run_summary(out, summary)
+    console.doing(None)
     reporting.publish(summary)
     return summary
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
-from . import startup
+from . import console, startup
+from .console import Console
 
 
 def _exposed():
@@ -62,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve clean-drop and clean-new-drops as deployments (flow.serve)",
                            description="Serve both flows from this process: clean-new-drops on a cron "
                                        "schedule and clean-drop for one-off runs "
-                                       "(prefect deployment run 'clean-drop/clean-drop' --param drop=...).")
+                                       "(prefect deployment run 'clean-drop/served' --param drop=...). "
+                                       "prefect.yaml's work-pool deployments are named "
+                                       "'work-pool', so both can share a server.")
     serve.add_argument("--raw-root", default="raw", help="raw root for scheduled runs (default: raw/)")
     serve.add_argument("--out", default="clean", help="output dataset folder (default: clean/)")
     serve.add_argument("--cron", default="0 * * * *",
@@ -93,28 +97,67 @@ def option_values(args) -> dict:
     return {o.name: getattr(args, o.name) for o in _exposed() if getattr(args, o.name) is not None}
 
 
-def _print_summary(summaries: list[dict], out: str) -> int:
+def _reasons(counts: dict) -> str:
+    return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _print_summary(summaries: list[dict], out: str, wall: float | None = None) -> int:
+    from collections import Counter
+
     from pipeline.runsummary import step_totals
+
+    from .console import seconds
 
     docs = sum(s["documents"] for s in summaries)
     rejects = sum(s["rejects"] for s in summaries)
     files = sum(s["files"] for s in summaries)
-    secs = sum(s["seconds"] for s in summaries)
+    cleaning = sum(s.get("clean_seconds") or s.get("phases", {}).get("shards", s["seconds"])
+                   for s in summaries)
+    reasons = Counter()
     for s in summaries:
+        reasons.update(s.get("reject_reasons", {}))
         totals = ", ".join(f"{label} {n}" for label, n in step_totals(s))
+        dup = s.get("commit", {}).get("duplicates")
+        if dup:
+            totals += (f"; {dup['duplicates']} duplicate documents ({dup['exact']} exact, "
+                       f"{dup['near']} near) in this run")
+        why = f" ({_reasons(s.get('reject_reasons', {}))})" if s["rejects"] else ""
         print(f"drop {s['drop']}: {s['files']} files, {s['documents']} documents, "
-              f"{s['rejects']} rejects, {s['seconds']:.1f}s ({s['mb_per_s']:.2f} MB/s); {totals}")
-    print(f"total: {files} files, {docs} documents, {rejects} rejects in {secs:.1f}s")
+              f"{s['rejects']} rejects{why}, {s['seconds']:.1f}s ({s['mb_per_s']:.2f} MB/s); {totals}")
+    timing = f"cleaning {seconds(cleaning)}"
+    if wall is not None:
+        timing = f"{seconds(wall)} wall time since the command started ({timing})"
+    print(f"total: {files} files, {docs} documents, {rejects} rejects; {timing}")
     print(f"data: {Path(out).resolve()}/drop=*/  (read with hive partitioning; see docs/schema.md)")
     if rejects:
-        print(f"WARNING: {rejects} input(s) were REJECTED and quarantined in "
+        print(f"WARNING: {rejects} input(s) were REJECTED ({_reasons(reasons)}) and quarantined in "
               f"{Path(out).resolve()}/_rejects/ with their reasons.", file=sys.stderr)
+    emptied = sum(s.get("steps", {}).get("empty", {}).get("empty", 0) for s in summaries)
+    if emptied:
+        print(f"NOTE: {emptied} document(s) have no text left after cleaning (all boilerplate); "
+              "their rows are kept, flagged empty_after_cleaning.", file=sys.stderr)
     return 0
 
 
-def _run_flow(args, api, after_imports) -> int:
+def folder_problem(path: str, what: str) -> str | None:
+    """Why `path` cannot be read as a folder, in one line (None when it can)."""
+    p = Path(path)
+    if not p.exists():
+        return f"{what} not found: {path}"
+    if not p.is_dir():
+        return f"{what} must be a folder, not a file: {path}"
+    try:
+        with os.scandir(p) as entries:
+            next(entries, None)
+    except OSError as exc:
+        return f"cannot read {what} {path}: {exc.strerror or exc}"
+    return None
+
+
+def _run_flow(args, api, after_imports, con) -> int:
     """`run` and `new`: import the flows, then run one against the API."""
     options = option_values(args)
+    con.doing("loading Prefect and the pipeline", announce=False)
     if args.command == "run":
         from .clean_drop import clean_drop
 
@@ -124,54 +167,81 @@ def _run_flow(args, api, after_imports) -> int:
         if startup.booting(api):  # ... and the listing of the drop
             startup.start_listing(args.drop)
         with startup.api_context(api):
+            con.doing("starting the flow run", announce=False)
             state = clean_drop(drop=args.drop, out=args.out, dask_address=args.dask_address,
                                return_state=True, **options)
+        con.doing(None)
         if not state.is_completed():
             print(f"run failed: {state.message}", file=sys.stderr)
             return 1
-        return _print_summary([state.result()], args.out)
+        return _print_summary([state.result()], args.out, con.elapsed())
     from .new_drops import clean_new_drops
 
     after_imports()
     with startup.api_context(api):
+        con.doing("starting the flow run", announce=False)
         state = clean_new_drops(raw_root=args.raw_root, out=args.out, return_state=True, **options)
+    con.doing(None)
     if not state.is_completed():
         print(f"run failed: {state.message}", file=sys.stderr)
         return 1
     summaries = state.result()
     if not summaries:
-        print("nothing new: every file is in the ledger and unchanged")
+        print(f"nothing new: every file is in the ledger and unchanged "
+              f"({con.elapsed():.1f}s wall time since the command started)")
         return 0
-    return _print_summary(summaries, args.out)
+    return _print_summary(summaries, args.out, con.elapsed())
+
+
+def _report(args) -> int:
+    from pipeline.report import write_report
+
+    out = Path(args.out)
+    if not out.is_dir():
+        print(f"corpus-clean: error: no dataset folder at {args.out}", file=sys.stderr)
+        return 2
+    path = write_report(out, Path(args.html) if args.html else None)
+    print(f"report: {path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()  # wall time is counted from here
     argv = sys.argv[1:] if argv is None else list(argv)
     # No telemetry from the temporary API server: runs are offline, and its telemetry service
     # only logs a failed DNS lookup (and races the first run for the new SQLite database).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # The temporary API boots before anything else is imported (see flows/startup.py).
-    api = startup.start_api_early() if startup.wants_flow(argv) else None
+    api = con = None
+    if startup.wants_flow(argv):
+        con = Console(started=started).start()
+        console.install(con)
+        # The temporary API boots before anything else is imported (see flows/startup.py).
+        if not startup.first_argument_missing(argv):
+            api = startup.start_api_early()
     try:
         args = build_parser().parse_args(argv)
         if args.command in ("run", "new"):
+            folder, what = (args.drop, "drop folder") if args.command == "run" else (args.raw_root, "raw root")
+            problem = folder_problem(folder, what)
+            if problem:
+                print(f"corpus-clean: error: {problem}", file=sys.stderr)
+                return 2
             local_pool = getattr(args, "dask_address", None) is None
             after_imports = startup.pool_starter(args.workers, api) if local_pool else (lambda: None)
-            return _run_flow(args, api, after_imports)
+            return _run_flow(args, api, after_imports, con)
     finally:  # whatever failed, a temporary API started above does not outlive the CLI
         if api is not None:
             api.stop()
+        if con is not None:
+            con.close()
+            console.install(None)
     if args.command == "serve":
         from .serve import serve
 
         serve(raw_root=args.raw_root, out=args.out, cron=args.cron)
         return 0
     if args.command == "report":
-        from pipeline.report import write_report
-
-        path = write_report(Path(args.out), Path(args.html) if args.html else None)
-        print(f"report: {path}")
-        return 0
+        return _report(args)
     if args.command == "api":
         from . import localapi
 

@@ -42,6 +42,14 @@ def prestart(workers: int) -> None:
         pool.submit(int)
 
 
+def wait_ready(workers: int) -> None:
+    """Start the pool if it is not running and wait until a worker has warmed up and answers
+    (at once when `prestart` ran long enough before)."""
+    pool = get_pool(workers)
+    for fut in [pool.submit(int) for _ in range(workers)]:
+        fut.result()
+
+
 def get_pool(workers: int) -> ProcessPoolExecutor:
     global _pool, _pool_size
     with _lock:

@@ -7,6 +7,7 @@ import time
 from prefect.artifacts import (create_markdown_artifact, create_progress_artifact,
                                create_table_artifact, update_progress_artifact)
 
+from pipeline import core
 from pipeline.runsummary import summarize, to_markdown  # noqa: F401  (re-exported for the flow)
 
 
@@ -32,11 +33,18 @@ class Progress:
             self.last = now
 
 
+def _rounded(value):
+    """A table cell: floats to 3 decimals (a float32 score printed as a Python float has 16)."""
+    return round(value, 3) if isinstance(value, float) else value
+
+
 def publish(summary: dict) -> None:
     drop = _key(summary["drop"])
     create_markdown_artifact(key=f"clean-drop-{drop}", markdown=to_markdown(summary),
                              description=f"corpus-clean summary for drop {summary['drop']}")
-    rows = [{k: d[k] for k in ("doc_id", "source_path", "source_record", "mt_score", "flags")}
-            for d in summary.get("top_flagged", [])]
+    top = next((summary.get("steps", {}).get(step.name, {}).get(st.name) or []
+                for step in core.STEPS for st in step.stats if st.name == "top_flagged"), [])
+    rows = [{k: _rounded(d[k]) for k in ("doc_id", "source_path", "source_record", "mt_score", "flags")}
+            for d in top]
     create_table_artifact(key=f"most-flagged-{drop}", table=rows or [{"doc_id": "(none)"}],
                           description="documents with the most MT evidence")

@@ -26,16 +26,26 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
+from . import console
+
 
 def wants_flow(argv: list[str]) -> bool:
     """The command line asks for a flow run (`run`/`new`, not their --help)."""
     return bool(argv) and argv[0] in ("run", "new") and not {"-h", "--help"} & set(argv)
 
 
+def first_argument_missing(argv: list[str]) -> bool:
+    """`run DROP ...` / `new RAW_ROOT ...` with a first argument that names no file or folder:
+    the command will only print an error, so no API is worth starting for it. (Only the common
+    form is recognised; anything else is checked after parsing.)"""
+    return len(argv) > 1 and not argv[1].startswith("-") and not Path(argv[1]).exists()
+
+
 def start_api_early():
     """The local API (flows.localapi: reused if an earlier run left it up, else booting now),
     unless PREFECT_API_URL is set in the environment (None). With
-    CORPUS_CLEAN_API_IDLE_SECONDS=0, a temporary API for this run only (flows.tempapi)."""
+    CORPUS_CLEAN_API_IDLE_SECONDS=0, a temporary API for this run only (flows.tempapi). Its
+    `database_to_create` is the Prefect database it will have to create first (or None)."""
     import os
 
     from . import localapi
@@ -43,13 +53,31 @@ def start_api_early():
 
     if os.environ.get("PREFECT_API_URL"):
         return None
+    creates = console.prefect_database_to_create()
     try:
         if localapi.idle_seconds() == 0:
-            return start_speculatively()
-        return localapi.LocalAPI().start()
+            api = start_speculatively()
+            what = "starting Prefect's temporary API server (local; it stops when this command ends)"
+        else:
+            api = localapi.LocalAPI().start()
+            idle = _minutes(api.idle)
+            what = (f"using the local Prefect API server started by an earlier run (it stops itself "
+                    f"after {idle} idle; `corpus-clean api stop` stops it now)" if api.reused else
+                    f"starting a local Prefect API server (it stays up for the next runs and stops "
+                    f"itself after {idle} idle; `corpus-clean api stop` stops it now)")
     except OSError as exc:  # the flow then starts Prefect's own temporary server
         print(f"note: could not start the local Prefect API early ({exc})", file=sys.stderr)
         return None
+    api.database_to_create = None if getattr(api, "reused", False) else creates
+    console.say(what)
+    if api.database_to_create is not None:
+        console.say(f"first start with this PREFECT_HOME: Prefect creates its database {creates} "
+                    "first (up to a minute on a busy machine)")
+    return api
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds} s"
 
 
 def booting(api) -> bool:
@@ -74,27 +102,60 @@ def pool_starter(workers: int | None, api) -> callable:
 
 
 @contextlib.contextmanager
+def _prefects_own_server():
+    """Run the flow with Prefect starting its own temporary server, given the start-up time a
+    busy machine needs (Prefect's default, 20 s, is less than a first start there takes) unless
+    the user configured one."""
+    from prefect.settings import (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+                                  get_current_settings, temporary_settings)
+
+    from .tempapi import STARTUP_TIMEOUT_SECONDS
+
+    field = type(get_current_settings().server.ephemeral).model_fields["startup_timeout_seconds"]
+    if PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value() != field.default:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:
+                                     int(STARTUP_TIMEOUT_SECONDS)}):
+        yield
+
+
+@contextlib.contextmanager
 def api_context(api):
     """Run the flow against the early-started temporary API, if Prefect wants one; stop it after."""
-    from .tempapi import needed
+    from .tempapi import configured_url, needed
 
+    stopped = False
     if api is not None and not needed():  # an API URL from the profile or a settings file
         getattr(api, "discard", api.stop)()
-        api = None
+        api, stopped = None, True
     if api is None:
-        yield
+        url = configured_url()
+        if url:
+            console.say(f"using the Prefect API at {url}"
+                        + (" (the temporary one is not needed: stopped)" if stopped else ""))
+            yield
+            return
+        console.say("Prefect starts its own temporary API server")
+        with _prefects_own_server():
+            yield
         return
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    creating = getattr(api, "database_to_create", None)
+    console.doing("waiting for Prefect's API to start" + (" (creating its database)" if creating else ""),
+                  announce=False)
     try:
         url = api.wait()
     except RuntimeError as exc:  # fall back to Prefect's own temporary server
         print(f"note: early start of the temporary Prefect API failed ({exc}); "
               "Prefect starts its own", file=sys.stderr)
         api.stop()
-        yield
+        with _prefects_own_server():
+            yield
         return
-    _tell(api, url)
+    console.say(f"Prefect API ready ({url})")
+    console.doing(None)
     try:
         # No flow-run heartbeats to a server that lives and dies with this process: they exist
         # so that a long-lived server can tell a crashed run, and the engine waits for the
@@ -110,18 +171,6 @@ def api_context(api):
                 EventsWorker.drain_all(timeout=10)
     finally:
         api.stop()
-
-
-def _tell(api, url: str) -> None:
-    """Say which API the run uses, and how long a local one stays up."""
-    idle = getattr(api, "idle", None)
-    if idle is None:
-        return
-    minutes = f"{idle / 60:g} min" if idle >= 60 else f"{idle} s"
-    how = ("started by an earlier run" if api.reused else
-           "started now; it stays up for the next runs")
-    print(f"Prefect API: the local server at {url}, {how} (it stops itself after {minutes} "
-          "idle; `corpus-clean api stop` stops it now)", file=sys.stderr)
 
 
 def warm_flow_process() -> None:
@@ -159,9 +208,13 @@ def start_listing(drop_dir) -> None:
         from pipeline.storage import planning
 
         try:
-            fut.set_result(planning.discover(key))
+            files = planning.discover(key)
         except BaseException as exc:  # noqa: BLE001  (handed to take_listing, which lists again)
             fut.set_exception(exc)
+            return
+        console.say(f"listed {drop_dir}: {len(files):,} files, "
+                    f"{sum(f.size for f in files) / 1e6:,.1f} MB")
+        fut.set_result(files)
 
     with _lock:
         _listings[key] = fut

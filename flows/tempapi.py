@@ -19,6 +19,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+# How long a Prefect API may take to answer /health after its process starts. On an idle machine
+# it takes ~2-5 s with a database and ~8 s when it first creates one (migrations); on a busy
+# 2-core machine the first start took 43 s (issue 19), so Prefect's own 20 s default for its
+# temporary server fails there. The wait ends as soon as the API answers: a generous bound costs
+# nothing on a quiet machine.
+STARTUP_TIMEOUT_SECONDS = 300.0
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -30,6 +37,7 @@ class TemporaryAPI:
     def __init__(self) -> None:
         self.proc: subprocess.Popen | None = None
         self.url: str | None = None
+        self.database_to_create: Path | None = None  # set by flows.startup, for the console
 
     def start(self) -> None:
         prefect_dir = Path(importlib.util.find_spec("prefect").origin).parent
@@ -43,7 +51,7 @@ class TemporaryAPI:
              "--log-level", "error", "--lifespan", "on"], env=env)
         self.url = f"http://127.0.0.1:{port}/api"
 
-    def wait(self, timeout: float = 120.0) -> str:
+    def wait(self, timeout: float = STARTUP_TIMEOUT_SECONDS) -> str:
         try:
             return wait_healthy(self.url, self.proc, timeout)
         except RuntimeError:
@@ -78,7 +86,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> str:
 
 
 @contextlib.contextmanager
-def prefect_server(home: Path, timeout: float = 120.0):
+def prefect_server(home: Path, timeout: float = STARTUP_TIMEOUT_SECONDS):
     """`prefect server start` on a free loopback port with its own PREFECT_HOME (UI and telemetry
     off), the way users start a server; yields the API URL and stops the server after. Used by the
     tests and the benchmark."""
@@ -117,6 +125,13 @@ def start_speculatively() -> TemporaryAPI | None:
     api = TemporaryAPI()
     api.start()
     return api
+
+
+def configured_url() -> str | None:
+    """The API URL Prefect's settings name (environment, profile, settings files), if any."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
 
 
 def needed() -> bool:

@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pyarrow.dataset as ds
 
 
@@ -86,6 +87,36 @@ def side_by_side(raw: str, clean: str, removed: list[dict], width: int,
     return rows
 
 
+def duplicate_lines(out: Path, row: dict) -> list[str]:
+    """What the duplicate flags say of a row, and the rows (in any drop) that are its copies,
+    found in the drops' index files (no text is read)."""
+    if "dup_representative" not in row or row["dup_representative"] is None:
+        return ["duplicates: not computed for this row (written before duplicate flags existed)"]
+    if row["dup_representative"]:
+        lines = ["duplicates: this is the first-seen row of its cluster"]
+    else:
+        lines = [f"duplicates: a {row['dup_kind']} copy (similarity {row['dup_similarity']:.3f}) of "
+                 f"{row['dup_of']}"]
+    from .dedup_index import index_path
+    from .storage.duplicates import committed_drops
+
+    copies = []
+    for d in committed_drops(out):
+        p = index_path(out, d)
+        if not p.exists():
+            continue
+        t = pq.read_table(p, columns=["doc_id", "source_path", "dup_of", "dup_kind"])
+        hit = t.filter(pc.equal(t["dup_of"], row["dup_cluster"]))
+        copies += [(d, c["source_path"], c["doc_id"], c["dup_kind"]) for c in hit.to_pylist()
+                   if c["doc_id"] != row["doc_id"]]
+    if copies:
+        lines.append(f"  rows in its cluster {row['dup_cluster']} (other than this one): {len(copies)}")
+        lines += [f"    {d}/{path} {doc_id} ({kind})" for d, path, doc_id, kind in copies[:20]]
+        if len(copies) > 20:
+            lines.append(f"    ... and {len(copies) - 20} more")
+    return lines
+
+
 def show_document(out: Path, doc_id: str, width: int | None = None, file=None) -> int:
     file = file or sys.stdout
     rows = find(out, doc_id)
@@ -109,6 +140,8 @@ def show_document(out: Path, doc_id: str, width: int | None = None, file=None) -
             print(f"  [-{b['rule']}] {b['text']}", file=file)
         print("MT flags:" + ("" if legend else " none"), file=file)
         for line in legend:
+            print(line, file=file)
+        for line in duplicate_lines(out, r):
             print(line, file=file)
         col = max(20, (width - 3) // 2)
         print(f"\n{'RAW (as read)':<{col}} │ CLEAN", file=file)

@@ -480,3 +480,15 @@ STEP = Step(
     report=(Show("bars", "boilerplate", "Boilerplate lines removed by rule"),
             Show("count", "boilerplate_heavy", "boilerplate-heavy documents")),
 )
+
+
+def line_rule(line: str) -> str | None:
+    """The rule that removes `line` wherever it stands, or None: a line rule (catalog order), or a
+    tail trigger (a comment form's "Leave a Reply", "Further reading": furniture on their own,
+    whether or not the rest of the document is). What another step asks before it keeps a line
+    as something else, e.g. the title step before it takes a headline."""
+    line = line.strip()
+    if not line or _BULLET.match(line):
+        return None
+    n = len(line.split())
+    return _line_rule(line, n) or next((r.id for r in _TAIL_RULES if r.hit(line, n)), None)

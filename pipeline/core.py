@@ -14,7 +14,7 @@ import time
 
 import pyarrow as pa
 
-from . import __version__, boilerplate, dedup, dupflags, headers, language, mtflags, repair
+from . import __version__, boilerplate, dedup, dupflags, empty, headers, language, mtflags, repair
 from .document import Document
 from .options import RUN_OPTIONS, make_config
 from .readers import RawRecord
@@ -27,6 +27,7 @@ STEPS = [
     boilerplate.STEP,    # boilerplate, boilerplate_share, boilerplate_heavy
     language.STEP,       # lang, lang_prob
     mtflags.STEP,        # mt_flags, mt_score, mt_suspect
+    empty.STEP,          # empty_after_cleaning: no words left
 ]
 
 OPTIONS = RUN_OPTIONS + [o for step in STEPS for o in step.options]
@@ -159,7 +160,8 @@ class BatchBuilder:
                       for f in self.schema if f.name not in _PROVENANCE}
         base = self._cols
         self._base = (base["doc_id"].append, base["source_path"].append,
-                      base["source_record"].append, base["text"].append, base["text_raw"].append,
+                      base["source_record"].append, base["url"].append, base["text"].append,
+                      base["text_raw"].append,
                       base["encoding"].append, base["meta"].append, base["n_chars"].append,
                       base["n_words"].append)
         self._step_cols = [(f.name, base[f.name].append) for s in self.steps for f in s.columns]
@@ -174,8 +176,8 @@ class BatchBuilder:
         doc_id = doc.doc_id = doc_id_for(self.drop, rec.source_path, rec.source_record, raw)
         meta = (json.dumps(rec.meta, ensure_ascii=False, default=str, sort_keys=True)
                 if rec.meta else None)
-        for add, value in zip(self._base, (doc_id, rec.source_path, rec.source_record, doc.text,
-                                           raw, rec.encoding, meta, len(doc.text),
+        for add, value in zip(self._base, (doc_id, rec.source_path, rec.source_record, rec.url,
+                                           doc.text, raw, rec.encoding, meta, len(doc.text),
                                            len(doc.words()))):
             add(value)
         values = doc.values

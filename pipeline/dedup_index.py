@@ -595,6 +595,33 @@ def write_index(path: Path, index: pa.Table, flags: pa.Table, earlier_ids: Seque
     return index_id
 
 
+def write_index_pieces(path: Path, pieces: Iterable[tuple[pa.Table, pa.Table]],
+                       earlier_ids: Sequence[str] = (), row_group_rows: int = 65536) -> str:
+    """`write_index` for a drop given as (index rows, flags) pieces, each sorted and all in
+    first-seen order (a run's shards): written piece by piece, so memory holds one piece."""
+    import uuid
+
+    index_id = uuid.uuid4().hex
+    meta = index_metadata(index_id, basis_of(earlier_ids))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    writer = None
+    try:
+        for index, flags in pieces:
+            t = _with_flags(index, flags).replace_schema_metadata(meta)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, t.schema, **parquet_options(t.schema))
+            writer.write_table(t, row_group_size=row_group_rows)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        return ""
+    tmp.replace(path)
+    return index_id
+
+
 def check_compatible(path: Path) -> None:
     """Refuse an index file made with other parameters or another library version: its
     signatures do not compare with new ones (re-sign the drop from its text instead)."""

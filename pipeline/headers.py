@@ -1,4 +1,5 @@
 """Header steps: a leading ` date YYYY-MM-DD ` becomes `published`; a headline line becomes `title`.
+A record that brings its own title or date (pipeline.readers' field mapping) keeps them.
 
 Rules (patterns, limits) in rules/headers.toml.
 """
@@ -9,6 +10,7 @@ import re
 
 import pyarrow as pa
 
+from . import boilerplate
 from .rulesfile import Doc, load_rules
 from .step import Step, Total
 
@@ -36,7 +38,8 @@ def split_date_header(text: str) -> tuple[dt.date | None, str]:
 
 def split_title(text: str) -> tuple[str | None, str]:
     """Return (title, body) when the first line is a headline: a paragraph of one short line,
-    not ending like a sentence fragment, with more text after it. Otherwise (None, text)."""
+    not ending like a sentence fragment, not a line the boilerplate step removes, with more text
+    after it. Otherwise (None, text)."""
     stripped = text.lstrip("\n")
     first, sep, rest = stripped.partition("\n")
     if not sep or not rest.startswith("\n") or not rest.strip():
@@ -46,11 +49,14 @@ def split_title(text: str) -> tuple[str | None, str]:
         return None, text
     if line.endswith(_TERMINAL):
         return None, text
+    if boilerplate.line_rule(line) is not None:  # "Leave A Reply" is page furniture, not a title
+        return None, text
     return line, rest.lstrip("\n")
 
 
 def _date(doc, config) -> dict:
-    """The record's own date (an HTML page's metadata, a JSONL field) wins over the header."""
+    """A record's own date (an HTML page's metadata, a JSONL field, a CSV or Parquet column)
+    wins over the text's date header; the header leaves the text either way."""
     published, body = split_date_header(doc.text)
     doc.cut_prefix(len(doc.text) - len(body))
     own = doc.record.published if doc.record is not None else None
@@ -58,7 +64,8 @@ def _date(doc, config) -> dict:
 
 
 def _title(doc, config) -> dict:
-    """A record with its own title keeps its first paragraph as text."""
+    """A record's own title is the title, and nothing is split from the text; otherwise a
+    headline line becomes the title."""
     own = doc.record.title if doc.record is not None else None
     if own is not None:
         return {"title": own}

@@ -40,8 +40,10 @@ class Option:
 
 
 RUN_OPTIONS: list[Option] = [
-    Option("text_field", str, "text",
-           "JSONL field / CSV or Parquet column holding the article"),
+    Option("text_field", str, "auto",
+           "JSONL field / CSV or Parquet column holding the article; 'auto': the first of text, "
+           "body, content, article, maintext that a record (JSONL) or a file's header (CSV, "
+           "Parquet) has"),
     Option("workers", int, None,
            "local worker processes (default: one per core)", nullable=True),
     # Coarse on purpose: every task costs API calls that compete with the workers for the cores.

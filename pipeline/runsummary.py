@@ -113,6 +113,16 @@ def to_markdown(s: dict, steps=None) -> str:
                 rows = value or []
                 cols = tuple(rows[0]) if rows else ()
                 parts.append(title + _table([tuple(r.get(c, "") for c in cols) for r in rows], cols))
+    parts.append("## Rejects by reason\n" + _table(list(s.get("reject_reasons", {}).items()),
+                                                  ("reason", "count")))
+    dup = s.get("commit", {}).get("duplicates")
+    if dup:
+        parts.append("## Duplicates\n" + _table(
+            [("documents in the drop", dup["documents"]), ("duplicates in the drop", dup["duplicates"]),
+             ("exact (this run)", dup["exact"]), ("near (this run)", dup["near"])],
+            ("measure", "value")) + "\nLargest clusters:\n\n" + _table(
+            [(c["representative"], c["copies"]) for c in dup.get("largest_clusters", [])],
+            ("representative doc_id", "copies in the drop")))
     parts.append("## Rejects\n" + _table(
         [(r["source_path"], r["source_record"], r["reason"], r["error"][:120]) for r in s.get("rejected", [])[:50]],
         ("source_path", "record", "reason", "error")))

@@ -14,6 +14,7 @@ BASE_FIELDS = [
     pa.field("doc_id", pa.string(), nullable=False),
     pa.field("source_path", pa.string(), nullable=False),
     pa.field("source_record", pa.int32(), nullable=False),
+    pa.field("url", pa.string()),  # the record's own URL field (JSONL, CSV, Parquet), if any
     pa.field("text", pa.string(), nullable=False),
     pa.field("text_raw", pa.string(), nullable=False),
     pa.field("encoding", pa.string(), nullable=False),

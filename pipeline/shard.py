@@ -27,6 +27,7 @@ from .readers import Reject, file_format, read_file
 from .schema import REJECT_SCHEMA, SCHEMA_VERSION
 from .step import StepStats
 from .storage.files import atomic_path, write_parquet
+from .storage.layout import record_paths
 from .storage.ledger import LEDGER_SCHEMA, file_sha256, file_status
 from .storage.planning import PROBLEMS, check_file
 
@@ -267,8 +268,7 @@ def clean_listed_shard(drop_dir: str, files_path: str, record_prefix: str, run_i
     files = json.loads(Path(files_path).read_text())
     result = clean_files(drop_dir, files, f"{record_prefix}.spill", f"{record_prefix}.index.pq",
                          run_id, drop, config)
-    write_parquet(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA),
-                  Path(f"{record_prefix}.ledger.pq"))
-    write_parquet(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA),
-                  Path(f"{record_prefix}.rejects.pq"))
+    ledger_file, rejects_file = record_paths(record_prefix)
+    write_parquet(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA), ledger_file)
+    write_parquet(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA), rejects_file)
     return result

@@ -64,7 +64,7 @@ def test_sigkill_mid_run_then_rerun(prefect_server, tmp_path):
     staging = out / "_staging"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        parts = list(staging.glob("*/drop=big-drop/part-*.parquet"))
+        parts = list(staging.glob("*/drop=big-drop/part-*.parquet.staged"))
         if len(parts) >= 3 or proc.poll() is not None:
             break
         time.sleep(0.05)

@@ -143,12 +143,12 @@ def test_rejects_are_replaced_not_appended(tmp_path):
     (d / "empty.txt").write_bytes(b"")
     run_once(tmp_path, d, out)
     run_once(tmp_path, d, out)
-    rej = pq.read_table(out / "_rejects" / "drop=d1" / "rejects.parquet").to_pylist()
+    rej = pq.read_table(layout.rejects_path(out, "d1")).to_pylist()
     assert [(r["source_path"], r["reason"]) for r in rej] == [("empty.txt", "empty")]
     (d / "empty.txt").write_text("Now it has a story.\n\nAnd a body.")
     todo, _ = ledger.changed_files(d, planning.discover(d), ledger.load_ledger(out, "d1"))
     run_once(tmp_path, d, out, files=todo, incremental=True)
-    assert not (out / "_rejects" / "drop=d1" / "rejects.parquet").exists()
+    assert not layout.rejects_path(out, "d1").exists()
     assert len(rows(out, "d1")) == 3
 
 

@@ -40,11 +40,11 @@ def test_served_deployment_cleans_a_drop_triggered_by_prefect_deployment_run(pre
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
     try:
-        wait_for_deployment(env, "clean-drop/clean-drop", serve)
-        wait_for_deployment(env, "clean-new-drops/clean-new-drops", serve)
-        sched = prefect(env, "deployment", "inspect", "clean-new-drops/clean-new-drops")
+        wait_for_deployment(env, "clean-drop/served", serve)
+        wait_for_deployment(env, "clean-new-drops/served", serve)
+        sched = prefect(env, "deployment", "inspect", "clean-new-drops/served")
         assert "0 * * * *" in sched.stdout
-        run = prefect(env, "deployment", "run", "clean-drop/clean-drop",
+        run = prefect(env, "deployment", "run", "clean-drop/served",
                       "--param", f"drop={raw / 'sample-2020-01-09'}", "--watch", "--watch-timeout", "300",
                       timeout=400)
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -53,7 +53,7 @@ def test_served_deployment_cleans_a_drop_triggered_by_prefect_deployment_run(pre
         assert table.num_rows == 5 and set(table["drop"].to_pylist()) == {"sample-2020-01-09"}
         # The scheduled flow, triggered by hand: everything is in the ledger already but drop-b.
         shutil.copytree(SAMPLE_DROP, raw / "drop-b")
-        run = prefect(env, "deployment", "run", "clean-new-drops/clean-new-drops", "--watch",
+        run = prefect(env, "deployment", "run", "clean-new-drops/served", "--watch",
                       "--watch-timeout", "300", timeout=400)
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         table = ds.dataset(str(out), format="parquet", partitioning="hive").to_table()
@@ -73,7 +73,25 @@ def test_prefect_yaml_deploys_both_deployments_to_a_work_pool(prefect_server, tm
     assert pool.returncode == 0, pool.stdout + pool.stderr
     dep = prefect(env, "--no-prompt", "deploy", "--all", timeout=300)
     assert dep.returncode == 0, dep.stdout[-3000:] + dep.stderr[-3000:]
-    new = prefect(env, "deployment", "inspect", "clean-new-drops/clean-new-drops")
-    one = prefect(env, "deployment", "inspect", "clean-drop/clean-drop")
+    new = prefect(env, "deployment", "inspect", "clean-new-drops/work-pool")
+    one = prefect(env, "deployment", "inspect", "clean-drop/work-pool")
     assert new.returncode == 0 and one.returncode == 0
     assert "0 * * * *" in new.stdout and "corpus-clean" in one.stdout
+
+
+def test_served_and_work_pool_deployments_have_distinct_names():
+    """On one server `serve` and `prefect deploy --all` must not replace each other's deployments
+    (a deployment's name is unique per flow)."""
+    import yaml
+
+    from flows.serve import deployments
+
+    served = {(d.flow_name, d.name) for d in deployments("raw", "clean", "0 * * * *")}
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    flows = {"flows/new_drops.py:clean_new_drops": "clean-new-drops", "flows/clean_drop.py:clean_drop": "clean-drop"}
+    pooled = {(flows[d["entrypoint"]], d["name"]) for d in spec["deployments"]}
+    assert served == {("clean-new-drops", "served"), ("clean-drop", "served")}
+    assert pooled == {("clean-new-drops", "work-pool"), ("clean-drop", "work-pool")}
+    readme = (REPO / "README.md").read_text()
+    for flow, name in served | pooled:
+        assert f"'{flow}/{name}'" in readme, f"README names {flow}/{name}"

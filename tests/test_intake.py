@@ -34,7 +34,9 @@ def read(out: Path):
 
 
 def rejects(out: Path, drop: str) -> dict[str, str]:
-    path = out / "_rejects" / f"drop={drop}" / "rejects.parquet"
+    from pipeline.storage.layout import rejects_path
+
+    path = rejects_path(out, drop)
     if not path.exists():
         return {}
     t = pq.read_table(path)
@@ -85,7 +87,9 @@ def test_gzip_bombs_are_rejected_under_a_memory_limit_and_the_good_file_is_commi
     got = rejects(out, "bombs")
     assert got == {"bomb.txt.gz": "decompression_limit", "bomb.jsonl.gz": "decompression_limit",
                    "bomb.parquet.gz": "decompression_limit"}
-    t = pq.read_table(out / "_rejects" / "drop=bombs" / "rejects.parquet")
+    from pipeline.storage.layout import rejects_path
+
+    t = pq.read_table(rejects_path(out, "bombs"))
     assert all("no record of the file could be read" in e for e in t["error"].to_pylist())
     assert read(out)["source_path"].to_pylist() == ["good.txt"]
     assert list(tmpdir.iterdir()) == [], "nothing was inflated into TMPDIR and left there"

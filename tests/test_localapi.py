@@ -24,14 +24,15 @@ def test_a_second_run_reuses_the_local_api_and_it_stops_when_asked(tmp_path):
     try:
         first = cli(env, "run", str(SAMPLE_DROP), "--out", str(tmp_path / "out"))
         assert first.returncode == 0, first.stderr[-3000:]
-        assert "started now; it stays up for the next runs" in first.stderr
+        assert "starting a local Prefect API server (it stays up for the next runs" in first.stderr
         assert "stops itself after 5 min idle" in first.stderr
         status = cli(env, "api", "status")
         assert "local Prefect API running: http://127.0.0.1:" in status.stdout
         url = status.stdout.split("running: ")[1].split()[0]
         second = cli(env, "run", str(SAMPLE_DROP), "--out", str(tmp_path / "out"))
         assert second.returncode == 0, second.stderr[-3000:]
-        assert f"the local server at {url}, started by an earlier run" in second.stderr
+        assert "using the local Prefect API server started by an earlier run" in second.stderr
+        assert f"Prefect API ready ({url})" in second.stderr
         assert "5 files, 5 documents, 0 rejects" in second.stdout
     finally:
         stopped = cli(env, "api", "stop")

@@ -38,7 +38,8 @@ def test_jsonl_streams_records_keeps_other_fields_and_custom_text_field(tmp_path
     recs, rej = records(tmp_path / "a.ndjson.gz", field="body")
     assert rej == []
     assert [r.source_record for r in recs] == [0, 1]
-    assert recs[0].text == ARTICLE and recs[0].meta == {"url": "http://x/1", "n": 1}
+    assert recs[0].text == ARTICLE and recs[0].meta == {"n": 1}
+    assert [r.url for r in recs] == ["http://x/1", "http://x/2"], "a url field is the url column"
 
 
 def test_jsonl_bad_lines_are_rejected_and_good_lines_kept(tmp_path):
@@ -109,7 +110,7 @@ def test_shard_quarantines_every_bad_input_and_cleans_every_good_record(tmp_path
     (drop / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (drop / "undecodable.txt").write_bytes(b"\x81\x8d\x8f\x90\x9d" * 40 + b"\xff\xfe\x81")
     write_jsonl(drop / "mixed.jsonl", [{"text": ARTICLE}, "{oops", {"text": "Another good article."}])
-    (drop / "nocol.csv").write_text("id,body\n1,hello\n")
+    (drop / "nocol.csv").write_text("id,summary\n1,hello\n")
     data = gzip.compress(b"".join(json.dumps({"text": f"Doc {i} body text."}).encode() + b"\n" for i in range(3000)))
     (drop / "broken.jsonl.gz").write_bytes(data[: len(data) // 2])
     files = sorted(p.name for p in drop.iterdir())

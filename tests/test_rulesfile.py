@@ -1,5 +1,6 @@
 """The one rules loader: a single version format, validation with errors that name file and key."""
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -64,4 +65,8 @@ def test_every_step_version_is_in_rules_version():
         assert step.version in got
         name, _, rest = step.version.partition("-")
         number, _, digest = rest.partition("+")
-        assert name and number.isdigit() and len(digest) == 8, step.version
+        assert name and number.isdigit(), step.version
+        # a rules file's version carries its content hash; a step versioned in its code
+        # (docs/architecture.md: `<name>-<N>`) has no rules file and no hash
+        has_rules = (Path(core.__file__).parent / "rules" / f"{name}.toml").is_file()
+        assert len(digest) == 8 if has_rules else digest == "", step.version

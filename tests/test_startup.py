@@ -30,3 +30,23 @@ def test_missing_folder_or_failed_listing_leaves_it_to_the_flow(tmp_path, monkey
     monkeypatch.setattr(planning, "discover", broken)
     startup.start_listing(d)
     assert startup.take_listing(d) is None
+
+
+def test_prefects_own_server_gets_a_loaded_machines_start_up_time_unless_configured():
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as T
+    from prefect.settings import temporary_settings
+
+    from flows.tempapi import STARTUP_TIMEOUT_SECONDS
+
+    assert T.value() == 20, "Prefect's default, which a first start on a busy machine exceeds"
+    with startup._prefects_own_server():
+        assert T.value() == STARTUP_TIMEOUT_SECONDS
+    with temporary_settings(updates={T: 45}):
+        with startup._prefects_own_server():
+            assert T.value() == 45, "a configured value is the user's choice"
+
+
+def test_only_the_common_form_with_a_missing_first_argument_skips_the_early_api(tmp_path):
+    assert startup.first_argument_missing(["run", str(tmp_path / "nope")])
+    assert not startup.first_argument_missing(["run", str(tmp_path)])
+    assert not startup.first_argument_missing(["run", "--out", "x", str(tmp_path / "nope")])

@@ -9,11 +9,14 @@
     runs       run ids and run summaries
 
     OUT/drop=<drop>/part-*.parquet             the data (hive partitioning; what readers read)
-    OUT/_rejects/drop=<drop>/rejects.parquet   quarantined files and records, with reasons
-    OUT/_ledger/drop=<drop>/ledger.parquet     one row per processed source file
+    OUT/_rejects/drop=<drop>/rejects.pq        quarantined files and records, with reasons
+    OUT/_ledger/drop=<drop>/ledger.pq          one row per processed source file
     OUT/_runs/<run_id>.json                    each run's summary (the report is built from these)
     OUT/_reports/                              HTML reports
     OUT/_staging/<run_id>/                     shards of a run in progress (readers never look here)
+
+Only the data ends in `.parquet` (see layout): bookkeeping tables are `*.pq`, staged parts
+`*.parquet.staged` until their commit, so `OUT/**/*.parquet` finds the data and nothing else.
 
 A run writes its shards under _staging; `commit.commit_drop` then builds the drop's complete new
 partition there (carrying over untouched part files by hard link) and swaps it with the live one

@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 
 from ..schema import REJECT_SCHEMA
 from .files import atomic_path, exchange, read_parquet, write_parquet
-from .layout import ledger_path, partition_dir, rejects_path, staging_root
 from . import duplicates
+from .layout import (DATA_SUFFIX, STAGED_SUFFIX, ledger_path, legacy_path, partition_dir,
+                     readable, rejects_path, staging_root)
 from .ledger import LEDGER_SCHEMA, read_ledger
 from .staging import flock
 
@@ -61,8 +62,8 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
     carried = rewritten = 0
     with flock(staging_root(out) / "_commit.lock"):
         if replaced is not None and live.is_dir():
-            for part in sorted(live.glob("*.parquet")):
-                dest = staged / part.name
+            for part in sorted(live.glob(f"*{DATA_SUFFIX}")):
+                dest = staged / (part.name + STAGED_SUFFIX)
                 paths = set(read_parquet(part, columns=["source_path"])["source_path"].to_pylist())
                 if not paths & replaced:
                     if carried_flags is not None and duplicates.rewrite_part(part, dest, carried_flags):
@@ -84,15 +85,17 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
                         pq.write_table(kept.replace_schema_metadata(pf.schema_arrow.metadata), tmp,
                                        compression="zstd")
                 rewritten += 1
-        has_data = any(staged.glob("*.parquet"))
-        if has_data and before_swap is not None:
-            before_swap(staged)
+        for part in staged.glob(f"*{DATA_SUFFIX}{STAGED_SUFFIX}"):  # their final names, at last
+            part.rename(part.with_name(part.name[: -len(STAGED_SUFFIX)]))
+        has_data = any(staged.glob(f"*{DATA_SUFFIX}"))
         if not has_data and not allow_empty and live.is_dir() and (lost := _rows(live)):
             raise WouldEmptyDrop(
                 f"drop {drop!r}: this run would replace the committed partition ({lost:,} rows) "
                 f"with nothing: no document of the run survived (the drop folder is empty, every "
                 f"file was rejected, or every file was deleted). Nothing was changed; pass "
                 f"--allow-empty (flow parameter allow_empty) to empty the drop.")
+        if has_data and before_swap is not None:
+            before_swap(staged)
         if live.exists():
             old = staged.with_name(staged.name + ".old")
             if exchange(staged, live):
@@ -109,17 +112,20 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
         new_led = _as_table(ledger, LEDGER_SCHEMA)
         scope = None if replaced is None else set(replaced) | set(new_led["path"].to_pylist())
         rej_path = rejects_path(out, drop)
-        old_rej = read_parquet(rej_path, REJECT_SCHEMA) if rej_path.exists() else REJECT_SCHEMA.empty_table()
+        found = readable(rej_path)
+        old_rej = read_parquet(found, REJECT_SCHEMA) if found else REJECT_SCHEMA.empty_table()
         new_rej = _as_table(rejects, REJECT_SCHEMA)
         all_rej = pa.concat_tables([_keep_rows(old_rej, "source_path", scope), new_rej])
         if all_rej.num_rows:
             write_parquet(all_rej, rej_path)
         elif rej_path.exists():
             rej_path.unlink()
+        legacy_path(rej_path).unlink(missing_ok=True)  # an older dataset's name, now replaced
 
         old_led = read_ledger(out, drop)
         write_parquet(pa.concat_tables([_keep_rows(old_led, "path", scope), new_led]),
                       ledger_path(out, drop))
+        legacy_path(ledger_path(out, drop)).unlink(missing_ok=True)
         reflagged = duplicates.reflag_stale(out)
     return {"carried_parts": carried, "rewritten_parts": rewritten, "rejects": all_rej.num_rows,
             "reflagged_drops": reflagged}

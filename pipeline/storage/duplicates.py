@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from .. import dedup, dedup_index
 from ..dedup_index import FLAG_COLUMNS, FLAG_SCHEMA, MatchStats, Source
 from .files import atomic_path, exchange
-from .layout import partition_dir, staging_root
+from .layout import DATA_SUFFIX, STAGED_SUFFIX, partition_dir, staging_root
 
 INDEX_NAMES = dedup.index_schema().names
 
@@ -82,20 +82,19 @@ def match_run(out: Path, drop: str, prefixes: list[Path], carried: pa.Table | No
 def write_drop_index(part_dir: Path, prefixes: list[Path], earlier_ids: list[str],
                      carried: pa.Table | None = None, carried_flags: pa.Table | None = None) -> str:
     """The drop's index file in the staged partition `part_dir`: the index rows of the run's
-    shards and of its carried rows, with their flags. Returns its id."""
-    parts = []
-    if carried is not None and carried.num_rows:
-        parts.append((carried.select(INDEX_NAMES).cast(dedup.index_schema()),
-                      carried_flags.select(FLAG_SCHEMA.names)))
-    for p in prefixes:
-        if Path(f"{p}.index.pq").exists():
-            parts.append((pq.read_table(f"{p}.index.pq"), pq.read_table(f"{p}.flags.pq")))
-    if not parts:
-        return ""
-    index = pa.concat_tables([t for t, _ in parts])
-    flags = pa.concat_tables([f for _, f in parts])
-    return dedup_index.write_index(dedup_index.index_path(part_dir.parent, part_dir.name[5:]),
-                                   index, flags, earlier_ids)
+    shards (and of its carried rows, for an incremental run), with their flags. A full run's
+    shards are written one at a time (they are consecutive path ranges); an incremental run's
+    rows are sorted first. Returns the file's id ('' when there are no rows)."""
+    dest = dedup_index.index_path(part_dir.parent, part_dir.name[len("drop="):])
+    present = [p for p in prefixes if Path(f"{p}.index.pq").exists()]
+    if carried is None or carried.num_rows == 0:
+        pieces = ((pq.read_table(f"{p}.index.pq"), pq.read_table(f"{p}.flags.pq")) for p in present)
+        return dedup_index.write_index_pieces(dest, pieces, earlier_ids)
+    index = pa.concat_tables([carried.select(INDEX_NAMES).cast(dedup.index_schema()),
+                              *(pq.read_table(f"{p}.index.pq") for p in present)])
+    flags = pa.concat_tables([carried_flags.select(FLAG_SCHEMA.names),
+                              *(pq.read_table(f"{p}.flags.pq") for p in present)])
+    return dedup_index.write_index(dest, index, flags, earlier_ids)
 
 
 def carried_index(out: Path, drop: str, replaced: set[str]) -> pa.Table | None:
@@ -182,8 +181,10 @@ def reflag_stale(out: Path) -> list[str]:
         staged = work / f"drop={d}"
         staged.mkdir(parents=True)
         try:
-            for part in sorted(live.glob("*.parquet")):
-                rewrite_part(part, staged / part.name, m.flags)
+            for part in sorted(live.glob(f"*{DATA_SUFFIX}")):
+                rewrite_part(part, staged / (part.name + STAGED_SUFFIX), m.flags)
+            for part in staged.glob(f"*{DATA_SUFFIX}{STAGED_SUFFIX}"):
+                part.rename(part.with_name(part.name[: -len(STAGED_SUFFIX)]))
             new_id = dedup_index.write_index(dedup_index.index_path(work, d), index, m.flags, ids)
             old = work / f"drop={d}.old"
             if exchange(staged, live):
@@ -216,8 +217,8 @@ def run_summary(out: Path, drop: str, stats: MatchStats) -> dict:
     """The duplicates part of a run summary: the match's counts and the drop's largest clusters
     (from its committed index)."""
     path = dedup_index.index_path(out, drop)
-    flags = (pq.read_table(path, columns=FLAG_SCHEMA.names) if path.exists()
-             else FLAG_SCHEMA.empty_table())
+    flags = (pq.read_table(path, columns=["doc_id", "dup_cluster", "dup_representative"])
+             if path.exists() else FLAG_SCHEMA.empty_table())
     dups = flags.num_rows - int(pc.sum(flags["dup_representative"]).as_py() or 0) if flags.num_rows else 0
     return {"documents": flags.num_rows, "duplicates": dups, "exact": stats.exact,
             "near": stats.near, "largest_clusters": largest_clusters(flags),

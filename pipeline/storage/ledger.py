@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from ..schema import REJECT_SCHEMA
 from .files import read_parquet
-from .layout import ledger_path
+from .layout import ledger_path, readable, record_paths
 from .planning import SourceFile
 
 LEDGER_SCHEMA = pa.schema([
@@ -56,8 +56,8 @@ def _upgrade(table: pa.Table) -> pa.Table:
 
 
 def read_ledger(out: Path, drop: str) -> pa.Table:
-    path = ledger_path(out, drop)
-    return _upgrade(read_parquet(path)) if path.exists() else LEDGER_SCHEMA.empty_table()
+    path = readable(ledger_path(out, drop))
+    return _upgrade(read_parquet(path)) if path else LEDGER_SCHEMA.empty_table()
 
 
 def load_ledger(out: Path, drop: str) -> dict[str, dict]:
@@ -119,7 +119,8 @@ def moves(deleted: list[dict], new_ledger: pa.Table) -> list[dict]:
 
 def read_record_tables(prefixes: list[Path]) -> tuple[pa.Table, pa.Table]:
     """The ledger and rejects tables the shards of a run wrote (see shard.clean_listed_shard)."""
-    ledger = [read_parquet(f"{p}.ledger.pq", LEDGER_SCHEMA) for p in prefixes]
-    rejects = [read_parquet(f"{p}.rejects.pq", REJECT_SCHEMA) for p in prefixes]
+    paths = [record_paths(p) for p in prefixes]
+    ledger = [read_parquet(led, LEDGER_SCHEMA) for led, _ in paths]
+    rejects = [read_parquet(rej, REJECT_SCHEMA) for _, rej in paths]
     return (pa.concat_tables(ledger) if ledger else LEDGER_SCHEMA.empty_table(),
             pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table())
