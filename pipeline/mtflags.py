@@ -6,10 +6,11 @@ Rules, weights, patterns and word lists live in rules/mt.toml (documented in doc
 Two scores:
 - rules only (`model=False`, the default of the function): density = 1000 * sum(weights) /
   max(n_words, min_words); score = 1 - exp(-density / scale); suspect = score >= rules_threshold;
-- with the model (`model=True`, what the pipeline uses) on English text: the calibrated
-  probability of pipeline.mtmodel, which takes the rule density as one of its inputs;
-  suspect = score >= threshold, and a suspect document's strongest model n-grams become
-  `model_ngram` flags. Non-English text keeps the rules-only score (the model is English).
+- with the model (`model=True`, what the pipeline uses) on English text and on text too short
+  to tag (`und`): the calibrated probability of pipeline.mtmodel, which takes the rule density
+  as one of its inputs; suspect = score >= threshold, and a suspect document's strongest model
+  words and word pairs become `model_ngram` flags. Text tagged another language keeps the
+  rules-only score (the model is English).
 """
 from __future__ import annotations
 
@@ -239,21 +240,22 @@ def flag_mt(
     step; a span whose rule is listed in mt.toml's [rules.mangled_entity] repair_rules becomes a
     `mangled_entity` flag (any language); unmapped spans (-1, -1) become start=end=0, excerpt ''.
     words: `text.split()` when the caller has it already.
-    model: score English text with the shipped model (pipeline.mtmodel) and the rule density;
+    model: score English (and untagged, 'und') text with the shipped model (pipeline.mtmodel)
+    and the rule density;
     threshold defaults to DEFAULT_THRESHOLD then, else to RULES_THRESHOLD.
     """
     if words is None:
         words = text.split()
     flags, density = rule_flags(text, lang=lang, entity_spans=entity_spans, words=words)
-    if not (model and lang == "en"):
+    from . import mtmodel
+
+    if not (model and lang in mtmodel.SCORED_LANGS):
         if threshold is None:
             threshold = RULES_THRESHOLD
         if not flags:
             return MTResult([], 0.0, False)
         score = 1.0 - math.exp(-density / _SCALE)
         return MTResult(flags, score, score >= threshold)
-    from . import mtmodel
-
     if threshold is None:
         threshold = DEFAULT_THRESHOLD
     mdl = mtmodel.model()

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from pipeline import mtflags
+from pipeline import mtflags, mtmodel
 
 from .mt_data import FOLDS, load_rows
 from .train_mt_model import cross_validate, pick_threshold
@@ -83,8 +83,8 @@ def main(argv=None) -> None:
     print(f"held-out split: folds {', '.join(FOLDS)} (fold = held-out source language; see scripts/mt_data.py)")
     cv = cross_validate(rows)
     prob = cv["score"]  # as the pipeline reports it (model on English text, rules elsewhere)
-    n_other = sum(r.lang != "en" for r in rows)
-    print(f"{n_other} of {len(rows)} rows are not tagged English and keep the rules score")
+    n_other = sum(r.lang not in mtmodel.SCORED_LANGS for r in rows)
+    print(f"{n_other} of {len(rows)} rows are tagged neither English nor 'und' and keep the rules score")
     print(f"threshold that meets the operating point on these held-out scores: {pick_threshold(rows, prob):.2f}")
     s = summary("model (default mode)", prob, rows, args.threshold)
     orig = prob[[i for i, r in enumerate(rows) if r.kind == "original"]]

@@ -145,11 +145,12 @@ def cross_validate(rows: list[Row], feats=None, log=print) -> dict:
         cal = fit_calibration(F[other], y[other], balanced_weights(rows, other)[other])
         prob[folds == f] = cal.predict_proba(F[folds == f])[:, 1]
     cal_all = fit_calibration(F, y, balanced_weights(rows, all_mask))
-    # What the pipeline reports: the model's probability on English text, the rules score on
-    # text tagged otherwise ('und' for very short text, a wrong tag on some one-liners).
+    # What the pipeline reports: the model's probability where it scores (mtmodel.SCORED_LANGS:
+    # English and text too short to tag), the rules score on text tagged another language (a
+    # wrong tag on some one-liners).
     rules = np.where(dens > 0, 1.0 - np.exp(-dens / mtflags._SCALE), 0.0)
-    english = np.array([r.lang == "en" for r in rows])
-    score = np.where(english, prob, rules)
+    scored = np.array([r.lang in mtmodel.SCORED_LANGS for r in rows])
+    score = np.where(scored, prob, rules)
     return {"margin": margins, "prob": prob, "score": score, "rules": rules, "calib": cal_all,
             "density": dens, "n_words": n_words}
 
@@ -210,7 +211,7 @@ def main(argv=None) -> None:
     mask = np.ones(len(rows), bool)
     vocab = make_vocab(feats, mask)
     clf = fit_linear(matrix(feats, vocab), y, balanced_weights(rows, mask))
-    digest = write_model(args.out, clf, vocab, cv["calib"], f"mt-words-1 (threshold {t:.2f})")
+    digest = write_model(args.out, clf, vocab, cv["calib"], f"mt-words-2 (threshold {t:.2f})")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, sha256 {digest})")
 
 

@@ -83,3 +83,16 @@ def test_bbc_false_positives_in_the_pipeline():
     assert len(arts) == 1824
     suspects = [a.path for a in arts if clean_text(a.text)["mt_suspect"]]
     assert len(suspects) <= 9, suspects
+
+
+def test_untagged_short_text_gets_the_model_score():
+    """Text too short for the language step ('und': a chat line, a caption) is scored by the model
+    like English; text tagged another language keeps the rules score."""
+    line = "Thank you, we will send the documents tomorrow"
+    m = mtmodel.model()
+    ws = mtmodel.words_of(line)
+    expected = m.probability(m.margin(ws), len(ws), 0.0)
+    assert flag_mt(line, lang="und", model=True).score == pytest.approx(expected)
+    assert flag_mt(line, lang="en", model=True).score == pytest.approx(expected)
+    assert flag_mt(line, lang="af", model=True).score == 0.0  # no rule hits
+
