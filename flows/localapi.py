@@ -147,13 +147,10 @@ class LocalAPI:
 
     def discard(self) -> None:
         """Stop the server this run started (Prefect has an API URL configured after all)."""
+        from .tempapi import terminate
+
         self.stop()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc, 10)
 
 
 def stop_running(home: Path | None = None, timeout: float = 20.0) -> dict | None:

@@ -59,14 +59,19 @@ class TemporaryAPI:
             raise
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, 5)
         self.proc = None
+
+
+def terminate(proc: subprocess.Popen | None, timeout: float) -> None:
+    """Stop `proc` if it runs: SIGTERM, then SIGKILL after `timeout` seconds."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> str:

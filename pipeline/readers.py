@@ -139,12 +139,16 @@ def _whole(fh, rel: str, limits: Limits) -> bytes | Reject:
         return Reject(rel, None, "too_large", f"the document is {exc}; it was not read")
 
 
-def _read_txt(fh, rel: str, gz: bool, text_field: str | None, limits: Limits) -> Iterator[RawRecord | Reject]:
-    data = _whole(fh, rel, limits)
-    if isinstance(data, Reject):
-        yield data
-    else:
-        yield from _txt_record(rel, data)
+def _whole_file(record):
+    """The reader of a one-document format: the whole file (within the record cap), then
+    `record(rel, data)`."""
+    def read(fh, rel: str, gz: bool, text_field: str | None, limits: Limits) -> Iterator[RawRecord | Reject]:
+        data = _whole(fh, rel, limits)
+        if isinstance(data, Reject):
+            yield data
+        else:
+            yield from record(rel, data)
+    return read
 
 
 def _txt_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
@@ -153,14 +157,6 @@ def _txt_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
         yield out
     else:
         yield RawRecord(rel, 0, out[0], out[1])
-
-
-def _read_html(fh, rel: str, gz: bool, text_field: str | None, limits: Limits) -> Iterator[RawRecord | Reject]:
-    data = _whole(fh, rel, limits)
-    if isinstance(data, Reject):
-        yield data
-    else:
-        yield from _html_record(rel, data)
 
 
 def _html_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
@@ -179,6 +175,10 @@ def _html_record(rel: str, data: bytes) -> Iterator[RawRecord | Reject]:
         return
     yield RawRecord(rel, 0, page.text, encoding, None, title=page.title, published=page.published,
                     url=page.url, raw=html)
+
+
+_read_txt = _whole_file(_txt_record)
+_read_html = _whole_file(_html_record)
 
 
 def _first(names, candidates) -> list[str]:
