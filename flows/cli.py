@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "api":
         from . import localapi
 
-        state = localapi.read_state() if args.action == "status" else localapi.stop_running()
+        state = (localapi.read_state(any_python=True) if args.action == "status"
+                 else localapi.stop_running())
         if state is None:
             print(f"no local Prefect API is running for PREFECT_HOME={localapi.prefect_home()}")
         else:

@@ -73,14 +73,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def read_state(home: Path | None = None) -> dict | None:
-    """The running server's state, if its watchdog is alive and it is ours (same Python)."""
+def python_id() -> str:
+    """Which Python environment this is: a server started from another one (another prefect,
+    another corpus-clean) is not reused. The interpreter's real path and prefix, so that
+    `python`, `python3.11` and a console script of one environment agree."""
+    return f"{os.path.realpath(sys.executable)}:{os.path.realpath(sys.prefix)}"
+
+
+def read_state(home: Path | None = None, any_python: bool = False) -> dict | None:
+    """The running server's state, if its watchdog is alive and it is ours (same Python
+    environment; `any_python`: whichever)."""
     p = _paths(home or prefect_home())["state"]
     try:
         state = json.loads(p.read_text())
     except (OSError, ValueError):
         return None
-    if state.get("python") != sys.executable or not _alive(state.get("pid", -1)):
+    if not _alive(state.get("pid", -1)):
+        return None
+    if not any_python and state.get("python") != python_id():
         return None
     return state
 
@@ -130,6 +140,11 @@ class LocalAPI:
                 self.stop()
                 raise RuntimeError(f"the local Prefect API exited with code {code}; see "
                                    f"{self.paths['log']}")
+            if code == OWNED_ELSEWHERE and state is None and read_state(self.home, any_python=True):
+                self.stop()
+                raise RuntimeError(f"PREFECT_HOME {self.home} has a local Prefect API started from "
+                                   "another Python environment; stop it (`corpus-clean api stop` "
+                                   "from that environment) to use one from this one")
             if time.monotonic() > deadline:
                 self.discard()
                 raise RuntimeError(f"the local Prefect API did not answer within {timeout:.0f}s; "
@@ -154,8 +169,9 @@ class LocalAPI:
 
 
 def stop_running(home: Path | None = None, timeout: float = 20.0) -> dict | None:
-    """Stop the local API of this PREFECT_HOME (`corpus-clean api stop`); its state, or None."""
-    state = read_state(home)
+    """Stop the local API of this PREFECT_HOME (`corpus-clean api stop`), whichever Python
+    environment started it; its state, or None."""
+    state = read_state(home, any_python=True)
     if state is None:
         return None
     os.kill(state["pid"], signal.SIGTERM)
@@ -187,7 +203,7 @@ def serve(home: Path, idle: int) -> int:
         url = api.wait()
         tmp = paths["state"].with_suffix(".tmp")
         tmp.write_text(json.dumps({"url": url, "pid": os.getpid(), "server_pid": api.proc.pid,
-                                   "python": sys.executable, "prefect": _prefect_version(),
+                                   "python": python_id(), "prefect": _prefect_version(),
                                    "idle_seconds": idle, "started": time.time()}))
         os.replace(tmp, paths["state"])
         print(f"corpus-clean local Prefect API at {url} (stops after {idle}s idle)", flush=True)

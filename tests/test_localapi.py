@@ -22,7 +22,11 @@ def test_a_second_run_reuses_the_local_api_and_it_stops_when_asked(tmp_path):
     env = dict(os.environ, PREFECT_HOME=str(tmp_path / "home"), CORPUS_CLEAN_API_IDLE_SECONDS="300")
     env.pop("PREFECT_API_URL", None)
     try:
-        first = cli(env, "run", str(SAMPLE_DROP), "--out", str(tmp_path / "out"))
+        # started through one spelling of the interpreter (python -m), reused through another
+        # (the console script): one environment, one server
+        first = subprocess.run([sys.executable, "-m", "flows.cli", "run", str(SAMPLE_DROP), "--out",
+                                str(tmp_path / "out")], cwd=REPO, env=env, capture_output=True,
+                               text=True, timeout=600)
         assert first.returncode == 0, first.stderr[-3000:]
         assert "starting a local Prefect API server (it stays up for the next runs" in first.stderr
         assert "stops itself after 5 min idle" in first.stderr
