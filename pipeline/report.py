@@ -48,7 +48,7 @@ def _rule_counts(column, weight: str | None = None) -> Counter:
     return Counter(dict(zip(grouped["rule"].to_pylist(), grouped["n_sum"].to_pylist())))
 
 
-def batches(out: Path, columns: list[str], rows: int = 65536):
+def batches(out: Path, columns: list[str], rows: int = 8192):
     """(drop, record batch of `columns`) for every part file of the dataset, a batch at a time
     (file by file, not pyarrow.dataset): the report's memory does not grow with the dataset."""
     for p in sorted(Path(out).glob("drop=*/*.parquet")):

@@ -113,7 +113,9 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
         scope = None if replaced is None else set(replaced) | set(new_led["path"].to_pylist())
         rej_path = rejects_path(out, drop)
         found = readable(rej_path)
-        old_rej = read_parquet(found, REJECT_SCHEMA) if found else REJECT_SCHEMA.empty_table()
+        # a whole-drop run replaces every old entry: the old tables need not be read
+        old_rej = (read_parquet(found, REJECT_SCHEMA) if found and scope is not None
+                   else REJECT_SCHEMA.empty_table())
         new_rej = _as_table(rejects, REJECT_SCHEMA)
         all_rej = pa.concat_tables([_keep_rows(old_rej, "source_path", scope), new_rej])
         if all_rej.num_rows:
@@ -122,7 +124,7 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
             rej_path.unlink()
         legacy_path(rej_path).unlink(missing_ok=True)  # an older dataset's name, now replaced
 
-        old_led = read_ledger(out, drop)
+        old_led = read_ledger(out, drop) if scope is not None else LEDGER_SCHEMA.empty_table()
         write_parquet(pa.concat_tables([_keep_rows(old_led, "path", scope), new_led]),
                       ledger_path(out, drop))
         legacy_path(ledger_path(out, drop)).unlink(missing_ok=True)

@@ -75,6 +75,15 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _entries(scan, prefix: str, problem):
+    """The entries of an open os.scandir, closed after; an error part-way is a problem entry."""
+    with scan:
+        try:
+            yield from scan
+        except OSError as exc:
+            problem(prefix.rstrip("/") or ".", "unreadable", f"{type(exc).__name__}: {exc}")
+
+
 def discover(drop_dir: Path) -> list[SourceFile]:
     """Every entry under the drop, sorted; hidden (dot) files and folders are not part of a drop.
 
@@ -98,11 +107,12 @@ def discover(drop_dir: Path) -> list[SourceFile]:
     while stack:
         folder, prefix = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            # iterated, not listed: a folder of 400k files would hold 400k DirEntry objects
+            entries = os.scandir(folder)
         except OSError as exc:
             problem(prefix.rstrip("/") or ".", "unreadable", f"{type(exc).__name__}: {exc}")
             continue
-        for entry in entries:
+        for entry in _entries(entries, prefix, problem):
             name = entry.name
             if name.startswith("."):
                 continue
