@@ -19,7 +19,7 @@ from .options import Option
 from .rulesfile import Doc, Opt, load_rules
 from .step import Counts, Show, Step, Total
 
-from .boilerplate_gates import factor_gate, prefix_gate
+from .boilerplate_gates import factor_gate, prefix_gate, probes
 from .boilerplate_model import is_prose, line_features, load_model
 
 NAME = "boilerplate"
@@ -44,6 +44,7 @@ class BoilerplateResult:
     removed: list[tuple[str, str]] = field(default_factory=list)  # (rule, line verbatim)
     share: float = 0.0  # share of the input's words that were removed
     heavy: bool = False  # share > max_share
+    words: list[str] | None = None  # text.split(), from the lines' own words (None: not known)
 
 
 @dataclass(frozen=True)
@@ -57,19 +58,33 @@ class _Rule:
     takes_titles: bool = False
     starts: tuple[str, ...] | None = None  # derived gate: a match at 0 starts with one of these
     factors: tuple[str, ...] | None = None  # derived gate: every match contains one of these
+    need_probes: tuple[str, ...] = ()  # probes(needs), probes(factors): cheaper necessary tests
+    factor_probes: tuple[str, ...] = ()
 
     def hit(self, line: str, n_words: int) -> bool:
+        """Whether the rule takes `line` (of `n_words` words): its word limit, its derived gates
+        (each string's probe first), then its regex."""
         if n_words > self.max_words:
             return False
         if self.starts is not None and not line.startswith(self.starts):
             return False
-        if self.needs and not any(map(line.__contains__, self.needs)):
+        if self.needs and (not any(map(line.__contains__, self.need_probes)) or (
+                self.need_probes != self.needs and not any(map(line.__contains__, self.needs)))):
             return False
         if self.factors is not None:
             # a suffix rule's match lies in the line's last _SUFFIX_WINDOW characters
             part = line[-_SUFFIX_WINDOW:] if self.where == "suffix" else line
-            if not any(map(part.__contains__, self.factors)):
+            if not any(map(part.__contains__, self.factor_probes)) or (
+                    self.factor_probes != self.factors and not any(map(part.__contains__, self.factors))):
                 return False
+        return self.test(line) is not None
+
+    def hit_reference(self, line: str, n_words: int) -> bool:
+        """`hit` with no derived gate: the rule as its rules-file entry says."""
+        if n_words > self.max_words:
+            return False
+        if self.needs and not any(map(line.__contains__, self.needs)):
+            return False
         return self.test(line) is not None
 
 
@@ -114,16 +129,19 @@ def _compile(entry: dict) -> _Rule:
         factors = factor_gate(rx)
     else:
         starts = prefix_gate(rx)
+    needs = tuple(entry.get("needs", ()))
     return _Rule(
         id=entry["id"],
         where=where,
         test=test,
         max_words=int(entry.get("max_words", 10**9)),
-        needs=tuple(entry.get("needs", ())),
+        needs=needs,
         follow=(_one_regex(entry["follow"]).fullmatch,) if entry.get("follow") else (),
         takes_titles=bool(entry.get("takes_titles", False)),
         starts=starts,
         factors=factors,
+        need_probes=probes(needs),
+        factor_probes=probes(factors or ()),
     )
 
 
@@ -157,6 +175,11 @@ def _line_rule(line: str, n_words: int) -> str | None:
     return None
 
 
+def _line_rule_reference(line: str, n_words: int) -> str | None:
+    """`_line_rule` with no derived gate: every line rule, in catalog order."""
+    return next((r.id for r in _LINE_RULES if r.hit_reference(line, n_words)), None)
+
+
 def _title_like(line: str, n_words: int) -> bool:
     """A link title or field label: short, no terminal punctuation, starts capitalized or quoted."""
     if _BULLET.match(line):
@@ -185,7 +208,8 @@ class _Doc:
     line, or in hard-wrapped text the physical lines of one wrapped paragraph line, rejoined)."""
 
     lines: list[str]  # physical lines, verbatim
-    line_words: list[int]  # words (whitespace tokens) per physical line
+    tokens: list[list[str]]  # words (whitespace tokens) of each physical line
+    line_words: list[int]  # their number
     units: list[str]  # unit texts (physical lines joined with one space)
     members: list[list[int]]  # physical line indices of each unit
     para_of: list[int]  # paragraph of each unit
@@ -198,10 +222,11 @@ def _cut(text: str) -> _Doc:
     paras = [p.split("\n") for p in _PARA_SPLIT.split(text.strip()) if p.strip()]
     lines = [ln for p in paras for ln in p]
     para_of_line = [k for k, p in enumerate(paras) for _ in p]
-    line_words = [len(ln.split()) for ln in lines]
+    tokens = [ln.split() for ln in lines]
+    line_words = list(map(len, tokens))
     width = _wrap_width(lines, para_of_line)
     if not width:
-        return _Doc(lines, line_words, lines, [[i] for i in range(len(lines))], para_of_line,
+        return _Doc(lines, tokens, line_words, lines, [[i] for i in range(len(lines))], para_of_line,
                     line_words, len(paras), False)
     units, members, para_of, unit_words = [], [], [], []
     for i, ln in enumerate(lines):
@@ -215,7 +240,7 @@ def _cut(text: str) -> _Doc:
             members.append([i])
             para_of.append(para_of_line[i])
             unit_words.append(line_words[i])
-    return _Doc(lines, line_words, units, members, para_of, unit_words, len(paras), True)
+    return _Doc(lines, tokens, line_words, units, members, para_of, unit_words, len(paras), True)
 
 
 def _is_wrapped(line: str, nxt: str, width: int) -> bool:
@@ -275,10 +300,22 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
     shipped one (rules/boilerplate_model.json), None for the catalog alone.
     `drop_lines`: the drop's recurring lines (see `DropLines`), for rule `repeated_in_drop`.
     """
+    return _strip(text, max_share, model, drop_lines, _line_rule, _Rule.hit)
+
+
+def strip_boilerplate_reference(text: str, *, max_share: float = 0.5, model=_SHIPPED,
+                                drop_lines: "DropLines | None" = None) -> BoilerplateResult:
+    """Slow reference: `strip_boilerplate` with every rule tried on every line in catalog order
+    and no derived gate (rules judged as their rules-file entries say). Same result; the tests
+    and the benchmark's same-answers check compare the two."""
+    return _strip(text, max_share, model, drop_lines, _line_rule_reference, _Rule.hit_reference)
+
+
+def _strip(text: str, max_share: float, model, drop_lines, line_rule, hit) -> BoilerplateResult:
     if model is _SHIPPED:
         model = _MODEL
     doc = _cut(text)
-    rule, bullet = _catalog(doc)
+    rule, bullet = _catalog(doc, line_rule, hit)
     n = len(doc.units)
     if drop_lines is not None:
         for i in range(n):
@@ -297,39 +334,51 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
     removed: list[tuple[str, str]] = []
     removed_words = 0
     total = sum(doc.line_words)
-    lines, line_words, para_of = doc.lines, doc.line_words, doc.para_of
+    lines, line_words, para_of, tokens = doc.lines, doc.line_words, doc.para_of, doc.tokens
+    words: list[str] = []  # the output's words, in order: those of the lines kept
     for u, idx in enumerate(doc.members):
         r = rule[u]
         if r is None:
             first = idx[0]
             ln = lines[first]
-            kept[para_of[u]].append("- " + ln[2:] if bullet[u] else ln)
+            if bullet[u]:  # "• item" -> "- item": the bullet is a word of its own
+                kept[para_of[u]].append("- " + ln[2:])
+                words.append("-")
+                words += tokens[first][1:]
+            else:
+                kept[para_of[u]].append(ln)
+                words += tokens[first]
             for i in idx[1:]:
                 kept[para_of[u]].append(lines[i])
+                words += tokens[i]
         else:
             for i in idx:
                 removed.append((r, lines[i]))
                 removed_words += line_words[i]
     share = removed_words / total if total else 0.0
     out = "\n\n".join("\n".join(p) for p in kept if p)
-    return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share)
+    return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share,
+                             words=words)
 
 
-def _catalog(doc: _Doc) -> tuple[list[str | None], list[bool]]:
+def _catalog(doc: _Doc, line_rule=None, hit=None) -> tuple[list[str | None], list[bool]]:
     """The catalog's verdict per unit (the rule that takes it, or None), and which units are
-    list items."""
+    list items. `line_rule`, `hit`: the fast ones by default (the reference's in
+    strip_boilerplate_reference)."""
+    line_rule = _line_rule if line_rule is None else line_rule
+    hit = _Rule.hit if hit is None else hit
     lines, para_of, nwords = doc.units, doc.para_of, doc.unit_words
     n = len(lines)
     # a tweet signature "- Name (@handle) Month D, YYYY" on its own line is not a list item
     bullet = [bool(_BULLET.match(ln)) and not _TWEET_SIGNATURE.match(ln) for ln in lines]
-    own = [None if bullet[i] else _line_rule(lines[i], nwords[i]) for i in range(n)]
+    own = [None if bullet[i] else line_rule(lines[i], nwords[i]) for i in range(n)]
     rule: list[str | None] = list(own)
 
     # Tail block: the earliest tail trigger after which every line is furniture takes the rest.
     start, trigger = n, None
     for i in range(n - 1, -1, -1):
         ln = lines[i]
-        trig = None if bullet[i] else next((r.id for r in _TAIL_RULES if r.hit(ln, nwords[i])), None)
+        trig = None if bullet[i] else next((r.id for r in _TAIL_RULES if hit(r, ln, nwords[i])), None)
         if trig:
             start, trigger = i, trig
         elif not (own[i] or any(f(ln) for f in _FOLLOW) or _title_like(ln, nwords[i])):
@@ -338,7 +387,7 @@ def _catalog(doc: _Doc) -> tuple[list[str | None], list[bool]]:
         current = trigger
         for i in range(start, n):
             if not bullet[i]:
-                current = next((r.id for r in _TAIL_RULES if r.hit(lines[i], nwords[i])), current)
+                current = next((r.id for r in _TAIL_RULES if hit(r, lines[i], nwords[i])), current)
             rule[i] = own[i] or current
 
     # A bare "Related stories" marker takes the link titles that follow it.
@@ -366,11 +415,11 @@ def _catalog(doc: _Doc) -> tuple[list[str | None], list[bool]]:
     paras = [[] for _ in range(doc.n_paras)]
     for i, k in enumerate(para_of):
         paras[k].append(lines[i])
-    _inline_headlines(paras, para_of, lines, nwords, bullet, rule)
+    _inline_headlines(paras, para_of, lines, nwords, bullet, rule, hit)
     return rule, bullet
 
 
-def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
+def _inline_headlines(paras, para_of, lines, nwords, bullet, rule, hit) -> None:
     """Mark lone headline-form one-line paragraphs that sit between two article paragraphs."""
     if not _BETWEEN_RULES or len(paras) < 3:
         return
@@ -397,9 +446,9 @@ def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
             continue
         if not (next_first[:1].isupper() or next_first[:1].isdigit() or next_first.startswith(_QUOTES)):
             continue
-        hit = next((r.id for r in _BETWEEN_RULES if r.hit(ln, nwords[i])), None)
-        if hit:
-            rule[i] = hit
+        took = next((r.id for r in _BETWEEN_RULES if hit(r, ln, nwords[i])), None)
+        if took:
+            rule[i] = took
 
 
 # --- recurring lines across a drop -------------------------------------------------------
@@ -461,7 +510,7 @@ class DropLines:
 
 def _apply(doc, config) -> dict:
     bp = strip_boilerplate(doc.text, max_share=config.max_boilerplate_share)
-    doc.replace_lines(bp.text)
+    doc.replace_lines(bp.text, bp.words)
     return {"boilerplate": bp.removed, "boilerplate_share": bp.share, "boilerplate_heavy": bp.heavy}
 
 
