@@ -26,7 +26,7 @@ from .readahead import Readahead
 from .readers import Reject, file_format, read_file
 from .schema import REJECT_SCHEMA, SCHEMA_VERSION
 from .step import StepStats
-from .storage.files import atomic_path, write_parquet
+from .storage.files import atomic_path, doc_write_options, write_parquet
 from .storage.ledger import LEDGER_SCHEMA, file_sha256, file_status
 from .storage.planning import PROBLEMS, check_file
 
@@ -134,7 +134,7 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
             stats.steps.observe_batch(batch)
             if writer is None:
                 schema = builder.schema.with_metadata(parquet_metadata(run_id, drop, cfg))
-                writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                writer = pq.ParquetWriter(tmp, schema, **doc_write_options(schema))
             writer.write_batch(batch, row_group_size=cfg.batch_rows)
             rows += batch.num_rows
 

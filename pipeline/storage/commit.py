@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..schema import REJECT_SCHEMA
-from .files import atomic_path, exchange, read_parquet, write_parquet
+from .files import atomic_path, doc_write_options, exchange, read_parquet, write_parquet
 from .layout import ledger_path, partition_dir, rejects_path, staging_root
 from .ledger import LEDGER_SCHEMA, read_ledger
 from .staging import flock
@@ -69,7 +69,7 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
                 if kept.num_rows:
                     with atomic_path(dest) as tmp:
                         pq.write_table(kept.replace_schema_metadata(pf.schema_arrow.metadata), tmp,
-                                       compression="zstd")
+                                       **doc_write_options(kept.schema))
                 rewritten += 1
         has_data = any(staged.glob("*.parquet"))
         if not has_data and not allow_empty and live.is_dir() and (lost := _rows(live)):
