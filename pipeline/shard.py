@@ -36,11 +36,11 @@ IO_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
 ONE_READ_MAX_BYTES = 64 * 1024 * 1024
 
 
-def parquet_metadata(run_id: str, drop: str, config) -> dict[bytes, bytes]:
+def parquet_metadata(run_id: str, drop: str, config, steps=None) -> dict[bytes, bytes]:
     meta = {
         "corpus_clean.schema_version": SCHEMA_VERSION,
         "corpus_clean.pipeline_version": __version__,
-        "corpus_clean.rules_version": core.rules_version(),
+        "corpus_clean.rules_version": core.rules_version(steps),
         "corpus_clean.config": config.to_json(),
         "corpus_clean.run_id": run_id,
         "corpus_clean.drop": drop,
@@ -106,20 +106,23 @@ def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep,
 
 
 def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, drop: str,
-                config: dict | None = None) -> dict:
+                config: dict | None = None, steps=None) -> dict:
     """Clean `files` (paths relative to `drop_dir`) into the Parquet file `part_path`.
+    `steps`: the steps to run (default core.STEPS; none at all is the benchmark's floor: reading,
+    decoding, rows and writing only).
 
     Returns {"part": name or None, "rows": n, "ledger": [...], "rejects": [...], "stats": {...}}.
     """
+    steps = list(core.STEPS if steps is None else steps)
     cfg = core.Config.from_dict(config)
     limits = Limits.from_config(cfg)
     started = time.perf_counter()
     root = Path(drop_dir)
     real_root = os.path.realpath(root)
     out = Path(part_path)
-    stats = ShardStats()
+    stats = ShardStats(clock=core.StepClock(steps), steps=StepStats(steps))
     clock = stats.clock
-    builder = core.BatchBuilder(run_id, drop)
+    builder = core.BatchBuilder(run_id, drop, steps=steps)
     rows = 0
     ledger, rejects = [], []
 
@@ -133,7 +136,7 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
             batch = builder.flush()
             stats.steps.observe_batch(batch)
             if writer is None:
-                schema = builder.schema.with_metadata(parquet_metadata(run_id, drop, cfg))
+                schema = builder.schema.with_metadata(parquet_metadata(run_id, drop, cfg, steps))
                 writer = pq.ParquetWriter(tmp, schema, **doc_write_options(schema))
             writer.write_batch(batch, row_group_size=cfg.batch_rows)
             rows += batch.num_rows
