@@ -359,9 +359,10 @@ def parse_args(argv=None):
     p.add_argument("--prefect-server", action="store_true",
                    help="start `prefect server start` first and run (c) against it (PREFECT_API_URL), "
                         "as a deployment would; default: the CLI's temporary API, or PREFECT_API_URL if set")
-    p.add_argument("--baseline", default=None, metavar="PATH",
-                   help="a checkout of the commit to compare with (e.g. a git worktree): its (b) runs "
-                        "beside today's and the floor, alternating, --rounds times (bench/compare.py)")
+    p.add_argument("--baseline", action="append", default=[], metavar="PATH",
+                   help="a checkout of a commit to compare with (e.g. a git worktree; may be repeated, "
+                        "the first is the target's): its (b) runs beside today's and the floor, "
+                        "alternating, --rounds times (bench/compare.py)")
     p.add_argument("--floor", action="store_true",
                    help="run the side-by-side core comparison (today's (b) and the floor) even "
                         "without --baseline")
