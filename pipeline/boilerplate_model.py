@@ -39,26 +39,27 @@ SHORT_WORDS = 4  # a short line (menu item, label)
 _CLUSTER_GAPS = (2, 6)  # non-prose lines allowed inside one cluster of prose
 
 
-def _load_stopwords() -> tuple[dict[str, int], list[str]]:
-    """word -> bit mask of the languages whose list has it."""
+def _load_stopwords() -> tuple[dict[str, int], list[str], dict[int, frozenset[str]]]:
+    """word -> bit mask of the languages whose list has it; the languages; bit -> its words."""
     masks: dict[str, int] = {}
     names: list[str] = []
+    sets: dict[int, frozenset[str]] = {}
     for line in (_RULES / "stopwords.txt").read_text("utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
         lang, _, words = line.partition("\t")
         bit = 1 << len(names)
         names.append(lang)
-        for w in words.split():
+        ws = words.split()
+        sets[bit] = frozenset(ws)
+        for w in ws:
             masks[w] = masks.get(w, 0) | bit
-    return masks, names
+    return masks, names, sets
 
 
-_STOP_MASKS, STOP_LANGUAGES = _load_stopwords()
+_STOP_MASKS, STOP_LANGUAGES, _LANG_SETS = _load_stopwords()
 
 
-_LANG_SETS = {1 << k: frozenset(w for w, m in _STOP_MASKS.items() if m & (1 << k))
-              for k in range(len(STOP_LANGUAGES))}
 _TOKEN = re.compile(r"[\w'’-]+")  # the stop lists' words: letters with inner apostrophes, hyphens
 _INITIAL = re.compile(r"(?<!\S)[^\W\d_]")  # first letter of each word that starts with a letter
 _DIGITS = "0123456789"
