@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -149,7 +150,9 @@ _RULES = [_compile(e) for e in _CATALOG["rule"]]
 _LINE_RULES = [r for r in _RULES if r.where in ("line", "prefix", "suffix", "contains")]
 _TAIL_RULES = [r for r in _RULES if r.where == "tail"]
 _BETWEEN_RULES = [r for r in _RULES if r.where == "between"]
-_FOLLOW = tuple(t for r in _TAIL_RULES for t in r.follow)
+# the follow labels of every tail rule as one whole-line regex: one call instead of one per rule
+_FOLLOW_PATTERNS = [p for e in _CATALOG["rule"] if e["where"] == "tail" for p in e.get("follow", ())]
+_FOLLOW = (_one_regex(_FOLLOW_PATTERNS).fullmatch,) if _FOLLOW_PATTERNS else ()
 _TAKES_TITLES = {r.id for r in _RULES if r.takes_titles}
 _TWEET_SIGNATURE = re.compile(
     r"[—–-]{1,2}\s*[^()\n]{1,60}?\s\(@\w{1,15}\)\s+[A-Z][a-z]+ \d{1,2},\s+\d{4}\s*\Z"
@@ -207,6 +210,7 @@ class _Doc:
     """A document cut into paragraphs, physical lines and units (the lines rules judge: a physical
     line, or in hard-wrapped text the physical lines of one wrapped paragraph line, rejoined)."""
 
+    paras: list[list[str]]  # the physical lines of each paragraph
     lines: list[str]  # physical lines, verbatim
     tokens: list[list[str]]  # words (whitespace tokens) of each physical line
     line_words: list[int]  # their number
@@ -226,7 +230,7 @@ def _cut(text: str) -> _Doc:
     line_words = list(map(len, tokens))
     width = _wrap_width(lines, para_of_line)
     if not width:
-        return _Doc(lines, tokens, line_words, lines, [[i] for i in range(len(lines))], para_of_line,
+        return _Doc(paras, lines, tokens, line_words, lines, [[i] for i in range(len(lines))], para_of_line,
                     line_words, len(paras), False)
     units, members, para_of, unit_words = [], [], [], []
     for i, ln in enumerate(lines):
@@ -240,7 +244,8 @@ def _cut(text: str) -> _Doc:
             members.append([i])
             para_of.append(para_of_line[i])
             unit_words.append(line_words[i])
-    return _Doc(lines, tokens, line_words, units, members, para_of, unit_words, len(paras), True)
+    return _Doc(paras, lines, tokens, line_words, units, members, para_of, unit_words, len(paras),
+                True)
 
 
 def _is_wrapped(line: str, nxt: str, width: int) -> bool:
@@ -330,6 +335,9 @@ def _strip(text: str, max_share: float, model, drop_lines, line_rule, hit) -> Bo
             for i in marked:
                 rule[i] = FURNITURE
 
+    if not any(rule) and not any(bullet):  # nothing taken, nothing normalised: the text as cut
+        return BoilerplateResult(text="\n\n".join(map("\n".join, doc.paras)), share=0.0,
+                                 heavy=0.0 > max_share, words=list(chain.from_iterable(doc.tokens)))
     kept: list[list[str]] = [[] for _ in range(doc.n_paras)]
     removed: list[tuple[str, str]] = []
     removed_words = 0
@@ -412,17 +420,21 @@ def _catalog(doc: _Doc, line_rule=None, hit=None) -> tuple[list[str | None], lis
                 for k in range(j + 1, i):
                     rule[k] = "embedded_tweet"
 
-    paras = [[] for _ in range(doc.n_paras)]
-    for i, k in enumerate(para_of):
-        paras[k].append(lines[i])
-    _inline_headlines(paras, para_of, lines, nwords, bullet, rule, hit)
+    _inline_headlines(doc.n_paras, para_of, lines, nwords, bullet, rule, hit)
     return rule, bullet
 
 
-def _inline_headlines(paras, para_of, lines, nwords, bullet, rule, hit) -> None:
+def _inline_headlines(n_paras, para_of, lines, nwords, bullet, rule, hit) -> None:
     """Mark lone headline-form one-line paragraphs that sit between two article paragraphs."""
-    if not _BETWEEN_RULES or len(paras) < 3:
+    if not _BETWEEN_RULES or n_paras < 3:
         return
+    # a candidate line ends without terminal punctuation and is not quoted: most documents have
+    # none, and need nothing more
+    if all(ln.endswith(_TERMINAL) or ln.startswith(_QUOTES) for ln in lines):
+        return
+    paras = [[] for _ in range(n_paras)]
+    for i, k in enumerate(para_of):
+        paras[k].append(lines[i])
     first_line = {}
     for i, k in enumerate(para_of):
         first_line.setdefault(k, i)
