@@ -78,3 +78,18 @@ def test_factor_gate_continues_a_literal_run_into_an_alternation():
     gate = factor_gate(re.compile("All [Rr]ights|ALL RIGHTS"))
     assert gate is not None and all(len(s) > 1 for s in gate)
     assert probes(["t.co/", "pic.twitter.com/", "(@"]) == ("/", "@")
+
+
+def test_feature_regexes_find_what_their_plain_forms_find():
+    import random
+
+    from pipeline import boilerplate_model as m
+
+    plain = {m._GLUE: re.compile(r"[a-z][A-Z][a-z]"), m._SEPARATORS: re.compile(r"\|| · |•|»|›| / | - ")}
+    rng = random.Random(0)
+    atoms = ["a", "B", "c", "1", "12", ":", " ", "·", "/", "-", "|", "á", "_", "»", "›", "•", "Ab", "bC"]
+    for _ in range(50000):
+        s = "".join(rng.choice(atoms) for _ in range(rng.randint(0, 8)))
+        for fast, slow in plain.items():
+            assert bool(fast.search(s)) == bool(slow.search(s)), s
+        assert len(m._DIGIT.findall(s)) == sum(map(s.count, "0123456789"))
