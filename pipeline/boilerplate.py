@@ -158,20 +158,33 @@ _TWEET_SIGNATURE = re.compile(
     r"[—–-]{1,2}\s*[^()\n]{1,60}?\s\(@\w{1,15}\)\s+[A-Z][a-z]+ \d{1,2},\s+\d{4}\s*\Z"
 )
 _LONGEST = max((r.max_words for r in _LINE_RULES if r.max_words < 10**9), default=0) + 1
-# (word count, first character) -> the line rules that can match such a line, in catalog order
-_CANDIDATES: dict[tuple[int, str], tuple[_Rule, ...]] = {}
+# (word count, first character) -> (the line rules that can match such a line, in catalog order;
+# the prefixes one of which a line must start with for one of them that matches at the line's
+# start to match, or None; the others, which match anywhere)
+_CANDIDATES: dict[tuple[int, str], tuple] = {}
+
+
+def _candidates(key: tuple[int, str]) -> tuple:
+    n, first = key
+    rules = tuple(r for r in _LINE_RULES
+                  if n <= r.max_words and (r.starts is None or any(s[0] == first for s in r.starts)))
+    anchored = [r for r in rules if r.where in ("line", "prefix")]
+    starts = (tuple(sorted({s for r in anchored for s in r.starts}))
+              if all(r.starts is not None for r in anchored) else None)
+    return rules, starts, tuple(r for r in rules if r.where not in ("line", "prefix"))
 
 
 def _line_rule(line: str, n_words: int) -> str | None:
-    """Id of the first line rule (catalog order) that matches, or None."""
+    """Id of the first line rule (catalog order) that matches, or None. When the line starts
+    with none of the prefixes of the rules anchored at its start, one startswith() call lets
+    all of them go and only the others are tried."""
     key = (min(n_words, _LONGEST), line[:1])
-    rules = _CANDIDATES.get(key)
-    if rules is None:
-        n, first = key
-        rules = _CANDIDATES[key] = tuple(
-            r for r in _LINE_RULES
-            if n <= r.max_words and (r.starts is None or any(s[0] == first for s in r.starts))
-        )
+    cands = _CANDIDATES.get(key)
+    if cands is None:
+        cands = _CANDIDATES[key] = _candidates(key)
+    rules, starts, others = cands
+    if starts is not None and not line.startswith(starts):
+        rules = others
     for r in rules:
         if r.hit(line, n_words):
             return r.id
