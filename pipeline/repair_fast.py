@@ -80,6 +80,8 @@ class Gates:
 
 # Every character a pre-whitespace regex can match: ASCII ones as UTF-8 bytes, plus U+2028/9.
 _PRE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
+# " \n", "\n " or "\n\n\n" (every pattern starts with "\n", which the regex engine jumps to).
+_NEWLINE_SPACE_RE = re.compile(r"\n(?: |\n\n|(?<= \n))")
 # Necessary for the comma/leading quot forms of the entity pass when the text has no "&".
 _QUOT_GATE_RE = re.compile(r"[qQ][uU][oO][tT][ \t\u00a0]*;")
 
@@ -172,8 +174,12 @@ class FastGates(Gates):
     def line_rules(self, text: str) -> tuple[bool, bool, bool, bool, bool]:
         # Trailing, leading and run-of-spaces rules only remove spaces, so none makes work for
         # another; only a tab (a new space) or an emptied line (a new blank line) does, and
-        # repair._post_ws asks again after those. rfind tests the needle's first char ("\n",
-        # rare) first: faster than `in` here.
+        # repair._post_ws asks again after those. A space before or after a line break and a
+        # third line break all sit at a "\n": one search that jumps from "\n" to "\n" tells
+        # whether any of them is there (in most texts none is); rfind tests the needle's first
+        # char ("\n", rare) first: faster than `in` here.
+        if _NEWLINE_SPACE_RE.search(text) is None:
+            return "\t" in text, text.endswith(" "), text.startswith(" "), "  " in text, False
         return ("\t" in text, " \n" in text or text.endswith(" "),
                 text.rfind("\n ") >= 0 or text.startswith(" "), "  " in text,
                 text.rfind("\n\n\n") >= 0)

@@ -55,3 +55,13 @@ def test_another_config_is_left_to_ftfy():
     assert not repair_fast._replica_applies(config)
     gates = repair._FAST
     assert gates.fix_and_explain("“x” Ã©", config) == ftfy.fix_and_explain("“x” Ã©", config)
+
+
+def test_line_rule_gates_equal_their_plain_tests():
+    rng = random.Random(5)
+    atoms = ["a", "b", " ", "  ", "\n", "\n\n", "\n\n\n", "\t", "é", "x y"]
+    for _ in range(20000):
+        t = "".join(rng.choice(atoms) for _ in range(rng.randint(0, 10)))
+        plain = ("\t" in t, " \n" in t or t.endswith(" "), "\n " in t or t.startswith(" "),
+                 "  " in t, "\n\n\n" in t)
+        assert repair._FAST.line_rules(t) == plain, repr(t)
