@@ -4,6 +4,10 @@
     (b) core: pipeline.shard.clean_shard over every file, one process      (python -m bench.single)
     (c) corpus-clean run DROP, default parallelism, as a user runs it      (subprocess)
 
+With `--baseline PATH` (a checkout of an earlier commit), the core is also run side by side with
+that checkout's (b) and with the floor (the shard with no step), alternating (bench/compare.py);
+`--core-only` runs that comparison and the same-answers check alone.
+
 Every variant runs in its own process(es); MB/s is million bytes of UTF-8 document text over the
 wall time of that process, start to exit. `--rss-scaling` runs (c) on 20 MB and 200 MB drops
 instead. docs/performance.md explains every figure.
@@ -23,6 +27,7 @@ from pathlib import Path
 from . import corpus as corpus_mod
 from flows.tempapi import prefect_server
 
+from . import compare
 from .measure import run_child, run_children_at_once, run_cli, wall_breakdown
 
 REPO = Path(__file__).resolve().parents[1]
@@ -173,6 +178,43 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def run_check(args, drop: Path, res: dict, checks: dict) -> None:
+    """Same answers: every step's fast path against its reference, on every document."""
+    from .check import LANG_AGREEMENT, same_answers
+
+    print("\nsame answers (fast vs reference path, every document) ...", flush=True)
+    t = time.perf_counter()
+    sa = same_answers(str(drop))
+    res["same_answers"] = sa
+    for name in sa["missing"]:
+        print(f"  SKIP  {name} does not exist: that comparison is not made")
+    for step, r in sa["steps"].items():
+        checks[f"same_{step}"] = r["passed"]
+        what = ("identical" if r["kind"] == "identical"
+                else f"agreement >= {LANG_AGREEMENT:.1%}")
+        print(f"  {_verdict(r['passed'])}  {step}: {what}: {r['same']}/{r['n']} ({r['share']:.2%})")
+        for d in r["diff"]:
+            print(f"        {d['doc']}: {d['where']}")
+    print(f"  ({time.perf_counter() - t:.0f}s)")
+
+
+def main_core(args) -> dict:
+    """--core-only: (b) beside the baseline and the floor, per-step profile, same answers."""
+    drop, m = build(args, args.size_mb)
+    mb = m["text_bytes"] / 1e6
+    res: dict = {"size_mb": args.size_mb, "seed": args.seed, "text_mb": mb,
+                 "documents": m["documents"], "page_cache": args.page_cache}
+    print(f"core side by side on {mb:.1f} MB ({m['documents']} documents) ...", flush=True)
+    core = compare.run_core(drop, Path(args.workdir), args.baseline, args.rounds,
+                            lambda d: warm(d, args.page_cache == "cold"))
+    res["core"] = core
+    checks = compare.report(core, mb)
+    if not args.skip_check:
+        run_check(args, drop, res, checks)
+    res["checks"] = checks
+    return res
+
+
 def main_throughput(args) -> dict:
     drop, m = build(args, args.size_mb)
     mb, docs = m["text_bytes"] / 1e6, m["documents"]
@@ -261,28 +303,14 @@ def main_throughput(args) -> dict:
               f"{x / res['pair']['ceiling']:.0%} of it")
     print("  ....  RSS scaling and Prefect share on 200 MB: run `python -m bench --rss-scaling`")
 
-    if not args.skip_check:
-        from .check import LANG_AGREEMENT, same_answers
+    if args.baseline or args.floor:
+        print("\ncore side by side (bench/compare.py) ...", flush=True)
+        core = compare.run_core(drop, work, args.baseline, args.rounds, lambda d: warm(d, cold))
+        res["core"] = core
+        checks.update(compare.report(core, mb))
 
-        print("\nsame answers (fast vs reference path) ...", flush=True)
-        t = time.perf_counter()
-        sa = same_answers(str(work / "single.parquet"))
-        res["same_answers"] = sa
-        for name in sa["missing"]:
-            print(f"  SKIP  {name} does not exist yet: that comparison is not made")
-        if sa["repair"]:
-            checks["repair_identical"] = sa["repair"]["identical"] == sa["documents"]
-            print(f"  {_verdict(checks['repair_identical'])}  identical repaired text: "
-                  f"{sa['repair']['identical']}/{sa['documents']} ({sa['repair']['share']:.2%})")
-            for d in sa["repair_diff"]:
-                print(f"        {d['doc_id'][:12]} fast {d['fast']!r}\n{'':21}ref  {d['reference']!r}")
-        if sa["lang"]:
-            checks["lang_agreement"] = sa["lang"]["share"] >= LANG_AGREEMENT
-            print(f"  {_verdict(checks['lang_agreement'])}  language agreement >= {LANG_AGREEMENT:.1%}: "
-                  f"{sa['lang']['agree']}/{sa['documents']} ({sa['lang']['share']:.2%})")
-            for d in sa["lang_diff"]:
-                print(f"        {d['doc_id'][:12]} fast {d['fast']} ref {d['reference']}: {d['text']!r}")
-        print(f"  ({time.perf_counter() - t:.0f}s)")
+    if not args.skip_check:
+        run_check(args, drop, res, checks)
     res["checks"] = checks
     return res
 
@@ -352,6 +380,17 @@ def parse_args(argv=None):
                    help="(c) with a temporary Prefect API booted and stopped by every run "
                         "(CORPUS_CLEAN_API_IDLE_SECONDS=0); default: the CLI's local API, started "
                         "by an untimed warm-up run and reused, as a user's second run finds it")
+    p.add_argument("--baseline", action="append", default=[], metavar="PATH",
+                   help="a checkout of a commit to compare with (e.g. a git worktree; may be repeated, "
+                        "the first is the target's): its (b) runs beside today's and the floor, "
+                        "alternating, --rounds times (bench/compare.py)")
+    p.add_argument("--floor", action="store_true",
+                   help="run the side-by-side core comparison (today's (b) and the floor) even "
+                        "without --baseline")
+    p.add_argument("--rounds", type=int, default=compare.ROUNDS,
+                   help=f"rounds of the side-by-side core comparison (default {compare.ROUNDS})")
+    p.add_argument("--core-only", action="store_true",
+                   help="only the side-by-side core comparison and the same-answers check")
     p.add_argument("--rss-scaling", action="store_true",
                    help="run (c) on 20 MB and 200 MB drops: RSS scaling and Prefect share targets")
     return p.parse_args(argv)
@@ -371,10 +410,13 @@ def main(argv=None) -> int:
         if args.jsonl_share is None and not args.rss_scaling:
             args.jsonl_share = JSONL_SHARE
         stack.callback(stop_local_api, args)
-        res = main_rss(args) if args.rss_scaling else main_throughput(args)
+        res = (main_rss(args) if args.rss_scaling else main_core(args) if args.core_only
+               else main_throughput(args))
     res["prefect_api"] = (args.api_url or os.environ.get("PREFECT_API_URL")
                           or ("temporary" if args.temporary_api else "local (reused)"))
-    name = "results-rss" if args.rss_scaling else f"results-{args.size_mb:g}mb-seed{args.seed}"
+    name = ("results-rss" if args.rss_scaling else
+            f"results-core-{args.size_mb:g}mb-seed{args.seed}" if args.core_only else
+            f"results-{args.size_mb:g}mb-seed{args.seed}")
     name += "-cold" if args.page_cache == "cold" and not args.rss_scaling else ""
     name += "-temporary-api" if args.temporary_api else ""
     name += "-server.json" if args.prefect_server else ".json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -22,14 +23,21 @@ SAMPLE_SECONDS = 0.05
 _SHARD_LOG = re.compile(r"shard \d+/\d+: .* in (\d+(?:\.\d+)?)s")
 
 
-def run_child(module: str, *args: str) -> tuple[float, dict]:
-    """`python -m module args...`; returns (wall seconds, the JSON its last stdout line holds)."""
+def run_child(module: str, *args: str, cwd: str | Path | None = None) -> tuple[float, dict]:
+    """`python -m module args...` (in `cwd`: another checkout runs its own code); returns (wall
+    seconds, the JSON its last stdout line holds, plus "cpu_s": the child's user + system
+    CPU-seconds, which a busy machine distorts less than wall time)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                          cwd=cwd)
     wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode:
         raise RuntimeError(f"{module} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return wall, json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, out
 
 
 def run_children_at_once(module: str, arg_lists: list[tuple[str, ...]]) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -19,7 +20,7 @@ from .options import Option
 from .rulesfile import Doc, Opt, load_rules
 from .step import Counts, Show, Step, Total
 
-from .boilerplate_gates import factor_gate, prefix_gate
+from .boilerplate_gates import factor_gate, prefix_gate, probes
 from .boilerplate_model import is_prose, line_features, load_model
 
 NAME = "boilerplate"
@@ -44,6 +45,7 @@ class BoilerplateResult:
     removed: list[tuple[str, str]] = field(default_factory=list)  # (rule, line verbatim)
     share: float = 0.0  # share of the input's words that were removed
     heavy: bool = False  # share > max_share
+    words: list[str] | None = None  # text.split(), from the lines' own words (None: not known)
 
 
 @dataclass(frozen=True)
@@ -57,19 +59,33 @@ class _Rule:
     takes_titles: bool = False
     starts: tuple[str, ...] | None = None  # derived gate: a match at 0 starts with one of these
     factors: tuple[str, ...] | None = None  # derived gate: every match contains one of these
+    need_probes: tuple[str, ...] = ()  # probes(needs), probes(factors): cheaper necessary tests
+    factor_probes: tuple[str, ...] = ()
 
     def hit(self, line: str, n_words: int) -> bool:
+        """Whether the rule takes `line` (of `n_words` words): its word limit, its derived gates
+        (each string's probe first), then its regex."""
         if n_words > self.max_words:
             return False
         if self.starts is not None and not line.startswith(self.starts):
             return False
-        if self.needs and not any(map(line.__contains__, self.needs)):
+        if self.needs and (not any(map(line.__contains__, self.need_probes)) or (
+                self.need_probes != self.needs and not any(map(line.__contains__, self.needs)))):
             return False
         if self.factors is not None:
             # a suffix rule's match lies in the line's last _SUFFIX_WINDOW characters
             part = line[-_SUFFIX_WINDOW:] if self.where == "suffix" else line
-            if not any(map(part.__contains__, self.factors)):
+            if not any(map(part.__contains__, self.factor_probes)) or (
+                    self.factor_probes != self.factors and not any(map(part.__contains__, self.factors))):
                 return False
+        return self.test(line) is not None
+
+    def hit_reference(self, line: str, n_words: int) -> bool:
+        """`hit` with no derived gate: the rule as its rules-file entry says."""
+        if n_words > self.max_words:
+            return False
+        if self.needs and not any(map(line.__contains__, self.needs)):
+            return False
         return self.test(line) is not None
 
 
@@ -114,16 +130,19 @@ def _compile(entry: dict) -> _Rule:
         factors = factor_gate(rx)
     else:
         starts = prefix_gate(rx)
+    needs = tuple(entry.get("needs", ()))
     return _Rule(
         id=entry["id"],
         where=where,
         test=test,
         max_words=int(entry.get("max_words", 10**9)),
-        needs=tuple(entry.get("needs", ())),
+        needs=needs,
         follow=(_one_regex(entry["follow"]).fullmatch,) if entry.get("follow") else (),
         takes_titles=bool(entry.get("takes_titles", False)),
         starts=starts,
         factors=factors,
+        need_probes=probes(needs),
+        factor_probes=probes(factors or ()),
     )
 
 
@@ -131,30 +150,50 @@ _RULES = [_compile(e) for e in _CATALOG["rule"]]
 _LINE_RULES = [r for r in _RULES if r.where in ("line", "prefix", "suffix", "contains")]
 _TAIL_RULES = [r for r in _RULES if r.where == "tail"]
 _BETWEEN_RULES = [r for r in _RULES if r.where == "between"]
-_FOLLOW = tuple(t for r in _TAIL_RULES for t in r.follow)
+# the follow labels of every tail rule as one whole-line regex: one call instead of one per rule
+_FOLLOW_PATTERNS = [p for e in _CATALOG["rule"] if e["where"] == "tail" for p in e.get("follow", ())]
+_FOLLOW = (_one_regex(_FOLLOW_PATTERNS).fullmatch,) if _FOLLOW_PATTERNS else ()
 _TAKES_TITLES = {r.id for r in _RULES if r.takes_titles}
 _TWEET_SIGNATURE = re.compile(
     r"[—–-]{1,2}\s*[^()\n]{1,60}?\s\(@\w{1,15}\)\s+[A-Z][a-z]+ \d{1,2},\s+\d{4}\s*\Z"
 )
 _LONGEST = max((r.max_words for r in _LINE_RULES if r.max_words < 10**9), default=0) + 1
-# (word count, first character) -> the line rules that can match such a line, in catalog order
-_CANDIDATES: dict[tuple[int, str], tuple[_Rule, ...]] = {}
+# (word count, first character) -> (the line rules that can match such a line, in catalog order;
+# the prefixes one of which a line must start with for one of them that matches at the line's
+# start to match, or None; the others, which match anywhere)
+_CANDIDATES: dict[tuple[int, str], tuple] = {}
+
+
+def _candidates(key: tuple[int, str]) -> tuple:
+    n, first = key
+    rules = tuple(r for r in _LINE_RULES
+                  if n <= r.max_words and (r.starts is None or any(s[0] == first for s in r.starts)))
+    anchored = [r for r in rules if r.where in ("line", "prefix")]
+    starts = (tuple(sorted({s for r in anchored for s in r.starts}))
+              if all(r.starts is not None for r in anchored) else None)
+    return rules, starts, tuple(r for r in rules if r.where not in ("line", "prefix"))
 
 
 def _line_rule(line: str, n_words: int) -> str | None:
-    """Id of the first line rule (catalog order) that matches, or None."""
+    """Id of the first line rule (catalog order) that matches, or None. When the line starts
+    with none of the prefixes of the rules anchored at its start, one startswith() call lets
+    all of them go and only the others are tried."""
     key = (min(n_words, _LONGEST), line[:1])
-    rules = _CANDIDATES.get(key)
-    if rules is None:
-        n, first = key
-        rules = _CANDIDATES[key] = tuple(
-            r for r in _LINE_RULES
-            if n <= r.max_words and (r.starts is None or any(s[0] == first for s in r.starts))
-        )
+    cands = _CANDIDATES.get(key)
+    if cands is None:
+        cands = _CANDIDATES[key] = _candidates(key)
+    rules, starts, others = cands
+    if starts is not None and not line.startswith(starts):
+        rules = others
     for r in rules:
         if r.hit(line, n_words):
             return r.id
     return None
+
+
+def _line_rule_reference(line: str, n_words: int) -> str | None:
+    """`_line_rule` with no derived gate: every line rule, in catalog order."""
+    return next((r.id for r in _LINE_RULES if r.hit_reference(line, n_words)), None)
 
 
 def _title_like(line: str, n_words: int) -> bool:
@@ -184,8 +223,10 @@ class _Doc:
     """A document cut into paragraphs, physical lines and units (the lines rules judge: a physical
     line, or in hard-wrapped text the physical lines of one wrapped paragraph line, rejoined)."""
 
+    paras: list[list[str]]  # the physical lines of each paragraph
     lines: list[str]  # physical lines, verbatim
-    line_words: list[int]  # words (whitespace tokens) per physical line
+    tokens: list[list[str]]  # words (whitespace tokens) of each physical line
+    line_words: list[int]  # their number
     units: list[str]  # unit texts (physical lines joined with one space)
     members: list[list[int]]  # physical line indices of each unit
     para_of: list[int]  # paragraph of each unit
@@ -198,10 +239,11 @@ def _cut(text: str) -> _Doc:
     paras = [p.split("\n") for p in _PARA_SPLIT.split(text.strip()) if p.strip()]
     lines = [ln for p in paras for ln in p]
     para_of_line = [k for k, p in enumerate(paras) for _ in p]
-    line_words = [len(ln.split()) for ln in lines]
+    tokens = [ln.split() for ln in lines]
+    line_words = list(map(len, tokens))
     width = _wrap_width(lines, para_of_line)
     if not width:
-        return _Doc(lines, line_words, lines, [[i] for i in range(len(lines))], para_of_line,
+        return _Doc(paras, lines, tokens, line_words, lines, [[i] for i in range(len(lines))], para_of_line,
                     line_words, len(paras), False)
     units, members, para_of, unit_words = [], [], [], []
     for i, ln in enumerate(lines):
@@ -215,7 +257,8 @@ def _cut(text: str) -> _Doc:
             members.append([i])
             para_of.append(para_of_line[i])
             unit_words.append(line_words[i])
-    return _Doc(lines, line_words, units, members, para_of, unit_words, len(paras), True)
+    return _Doc(paras, lines, tokens, line_words, units, members, para_of, unit_words, len(paras),
+                True)
 
 
 def _is_wrapped(line: str, nxt: str, width: int) -> bool:
@@ -275,10 +318,22 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
     shipped one (rules/boilerplate_model.json), None for the catalog alone.
     `drop_lines`: the drop's recurring lines (see `DropLines`), for rule `repeated_in_drop`.
     """
+    return _strip(text, max_share, model, drop_lines, _line_rule, _Rule.hit)
+
+
+def strip_boilerplate_reference(text: str, *, max_share: float = 0.5, model=_SHIPPED,
+                                drop_lines: "DropLines | None" = None) -> BoilerplateResult:
+    """Slow reference: `strip_boilerplate` with every rule tried on every line in catalog order
+    and no derived gate (rules judged as their rules-file entries say). Same result; the tests
+    and the benchmark's same-answers check compare the two."""
+    return _strip(text, max_share, model, drop_lines, _line_rule_reference, _Rule.hit_reference)
+
+
+def _strip(text: str, max_share: float, model, drop_lines, line_rule, hit) -> BoilerplateResult:
     if model is _SHIPPED:
         model = _MODEL
     doc = _cut(text)
-    rule, bullet = _catalog(doc)
+    rule, bullet = _catalog(doc, line_rule, hit)
     n = len(doc.units)
     if drop_lines is not None:
         for i in range(n):
@@ -293,43 +348,58 @@ def strip_boilerplate(text: str, *, max_share: float = 0.5, model=_SHIPPED,
             for i in marked:
                 rule[i] = FURNITURE
 
+    if not any(rule) and not any(bullet):  # nothing taken, nothing normalised: the text as cut
+        return BoilerplateResult(text="\n\n".join(map("\n".join, doc.paras)), share=0.0,
+                                 heavy=0.0 > max_share, words=list(chain.from_iterable(doc.tokens)))
     kept: list[list[str]] = [[] for _ in range(doc.n_paras)]
     removed: list[tuple[str, str]] = []
     removed_words = 0
     total = sum(doc.line_words)
-    lines, line_words, para_of = doc.lines, doc.line_words, doc.para_of
+    lines, line_words, para_of, tokens = doc.lines, doc.line_words, doc.para_of, doc.tokens
+    words: list[str] = []  # the output's words, in order: those of the lines kept
     for u, idx in enumerate(doc.members):
         r = rule[u]
         if r is None:
             first = idx[0]
             ln = lines[first]
-            kept[para_of[u]].append("- " + ln[2:] if bullet[u] else ln)
+            if bullet[u]:  # "• item" -> "- item": the bullet is a word of its own
+                kept[para_of[u]].append("- " + ln[2:])
+                words.append("-")
+                words += tokens[first][1:]
+            else:
+                kept[para_of[u]].append(ln)
+                words += tokens[first]
             for i in idx[1:]:
                 kept[para_of[u]].append(lines[i])
+                words += tokens[i]
         else:
             for i in idx:
                 removed.append((r, lines[i]))
                 removed_words += line_words[i]
     share = removed_words / total if total else 0.0
     out = "\n\n".join("\n".join(p) for p in kept if p)
-    return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share)
+    return BoilerplateResult(text=out, removed=removed, share=share, heavy=share > max_share,
+                             words=words)
 
 
-def _catalog(doc: _Doc) -> tuple[list[str | None], list[bool]]:
+def _catalog(doc: _Doc, line_rule=None, hit=None) -> tuple[list[str | None], list[bool]]:
     """The catalog's verdict per unit (the rule that takes it, or None), and which units are
-    list items."""
+    list items. `line_rule`, `hit`: the fast ones by default (the reference's in
+    strip_boilerplate_reference)."""
+    line_rule = _line_rule if line_rule is None else line_rule
+    hit = _Rule.hit if hit is None else hit
     lines, para_of, nwords = doc.units, doc.para_of, doc.unit_words
     n = len(lines)
     # a tweet signature "- Name (@handle) Month D, YYYY" on its own line is not a list item
     bullet = [bool(_BULLET.match(ln)) and not _TWEET_SIGNATURE.match(ln) for ln in lines]
-    own = [None if bullet[i] else _line_rule(lines[i], nwords[i]) for i in range(n)]
+    own = [None if bullet[i] else line_rule(lines[i], nwords[i]) for i in range(n)]
     rule: list[str | None] = list(own)
 
     # Tail block: the earliest tail trigger after which every line is furniture takes the rest.
     start, trigger = n, None
     for i in range(n - 1, -1, -1):
         ln = lines[i]
-        trig = None if bullet[i] else next((r.id for r in _TAIL_RULES if r.hit(ln, nwords[i])), None)
+        trig = None if bullet[i] else next((r.id for r in _TAIL_RULES if hit(r, ln, nwords[i])), None)
         if trig:
             start, trigger = i, trig
         elif not (own[i] or any(f(ln) for f in _FOLLOW) or _title_like(ln, nwords[i])):
@@ -338,7 +408,7 @@ def _catalog(doc: _Doc) -> tuple[list[str | None], list[bool]]:
         current = trigger
         for i in range(start, n):
             if not bullet[i]:
-                current = next((r.id for r in _TAIL_RULES if r.hit(lines[i], nwords[i])), current)
+                current = next((r.id for r in _TAIL_RULES if hit(r, lines[i], nwords[i])), current)
             rule[i] = own[i] or current
 
     # A bare "Related stories" marker takes the link titles that follow it.
@@ -363,17 +433,21 @@ def _catalog(doc: _Doc) -> tuple[list[str | None], list[bool]]:
                 for k in range(j + 1, i):
                     rule[k] = "embedded_tweet"
 
-    paras = [[] for _ in range(doc.n_paras)]
-    for i, k in enumerate(para_of):
-        paras[k].append(lines[i])
-    _inline_headlines(paras, para_of, lines, nwords, bullet, rule)
+    _inline_headlines(doc.n_paras, para_of, lines, nwords, bullet, rule, hit)
     return rule, bullet
 
 
-def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
+def _inline_headlines(n_paras, para_of, lines, nwords, bullet, rule, hit) -> None:
     """Mark lone headline-form one-line paragraphs that sit between two article paragraphs."""
-    if not _BETWEEN_RULES or len(paras) < 3:
+    if not _BETWEEN_RULES or n_paras < 3:
         return
+    # a candidate line ends without terminal punctuation and is not quoted: most documents have
+    # none, and need nothing more
+    if all(ln.endswith(_TERMINAL) or ln.startswith(_QUOTES) for ln in lines):
+        return
+    paras = [[] for _ in range(n_paras)]
+    for i, k in enumerate(para_of):
+        paras[k].append(lines[i])
     first_line = {}
     for i, k in enumerate(para_of):
         first_line.setdefault(k, i)
@@ -397,9 +471,9 @@ def _inline_headlines(paras, para_of, lines, nwords, bullet, rule) -> None:
             continue
         if not (next_first[:1].isupper() or next_first[:1].isdigit() or next_first.startswith(_QUOTES)):
             continue
-        hit = next((r.id for r in _BETWEEN_RULES if r.hit(ln, nwords[i])), None)
-        if hit:
-            rule[i] = hit
+        took = next((r.id for r in _BETWEEN_RULES if hit(r, ln, nwords[i])), None)
+        if took:
+            rule[i] = took
 
 
 # --- recurring lines across a drop -------------------------------------------------------
@@ -461,7 +535,7 @@ class DropLines:
 
 def _apply(doc, config) -> dict:
     bp = strip_boilerplate(doc.text, max_share=config.max_boilerplate_share)
-    doc.replace_lines(bp.text)
+    doc.replace_lines(bp.text, bp.words)
     return {"boilerplate": bp.removed, "boilerplate_share": bp.share, "boilerplate_heavy": bp.heavy}
 
 

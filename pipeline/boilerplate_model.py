@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from pathlib import Path
 
 _RULES = Path(__file__).parent / "rules"
@@ -29,50 +30,52 @@ _RULES = Path(__file__).parent / "rules"
 # Sentence-final punctuation, after closing quotes and brackets are stripped.
 _CLOSERS = "\"'”’»)]*"
 _FINAL = frozenset(".!?…。！？")
-_GLUE = re.compile(r"[a-z][A-Z][a-z]")
-_SEPARATORS = re.compile(r"\|| · |•|»|›| / | - ")
-_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+# Written so that each starts with a character rarer in prose than a letter or a space (the regex
+# engine then skips to it): "aBc" is found from its capital, " / " from its slash.
+_GLUE = re.compile(r"(?<=[a-z])[A-Z](?=[a-z])")  # [a-z][A-Z][a-z]
+_SEPARATORS = re.compile(r"\||•|»|›|(?<= )[·/-](?= )")  # \|| · |•|»|›| / | -
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")  # looked for only in lines with a colon
 _WEBBY = re.compile(r"http|www\.|@|\.com|#")
+_DIGIT = re.compile(r"[0-9]")
 
 PROSE_WORDS = 10  # a prose line: at least this many words and sentence-final punctuation
 SHORT_WORDS = 4  # a short line (menu item, label)
 _CLUSTER_GAPS = (2, 6)  # non-prose lines allowed inside one cluster of prose
 
 
-def _load_stopwords() -> tuple[dict[str, int], list[str]]:
-    """word -> bit mask of the languages whose list has it."""
+def _load_stopwords() -> tuple[dict[str, int], list[str], dict[int, frozenset[str]]]:
+    """word -> bit mask of the languages whose list has it; the languages; bit -> its words."""
     masks: dict[str, int] = {}
     names: list[str] = []
+    sets: dict[int, frozenset[str]] = {}
     for line in (_RULES / "stopwords.txt").read_text("utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
         lang, _, words = line.partition("\t")
         bit = 1 << len(names)
         names.append(lang)
-        for w in words.split():
+        ws = words.split()
+        sets[bit] = frozenset(ws)
+        for w in ws:
             masks[w] = masks.get(w, 0) | bit
-    return masks, names
+    return masks, names, sets
 
 
-_STOP_MASKS, STOP_LANGUAGES = _load_stopwords()
+_STOP_MASKS, STOP_LANGUAGES, _LANG_SETS = _load_stopwords()
 
 
-_LANG_SETS = {1 << k: frozenset(w for w, m in _STOP_MASKS.items() if m & (1 << k))
-              for k in range(len(STOP_LANGUAGES))}
 _TOKEN = re.compile(r"[\w'’-]+")  # the stop lists' words: letters with inner apostrophes, hyphens
 _INITIAL = re.compile(r"(?<!\S)[^\W\d_]")  # first letter of each word that starts with a letter
-_DIGITS = "0123456789"
 
 
 def _stop_language(tokens: list[str]) -> int:
     """Bit of the stop-word list that covers most of these (lower-cased) words (0: none)."""
     counts = [0] * len(STOP_LANGUAGES)
-    get = _STOP_MASKS.get
-    for w in tokens:
-        m = get(w)
+    # tokens counted by their language mask (few distinct masks), then each mask's bits
+    for m, k in Counter(map(_STOP_MASKS.get, tokens)).items():
         while m:
             low = m & -m
-            counts[low.bit_length() - 1] += 1
+            counts[low.bit_length() - 1] += k
             m ^= low
     best = max(range(len(counts)), key=counts.__getitem__) if counts else 0
     return 1 << best if counts and counts[best] else 0
@@ -136,7 +139,7 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
         stops = sum(map(stopset.__contains__, tokens[i]))
         initials = _INITIAL.findall(ln)
         caps = sum(map(str.isupper, initials))
-        digits = sum(map(ln.count, _DIGITS))
+        digits = len(_DIGIT.findall(ln))
         base.append([
             math.log1p(sizes[i]),
             math.log1p(len(ln)),
@@ -151,7 +154,7 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
             float(_SEPARATORS.search(ln) is not None),
             float(len(ln) > 3 and ln.isupper()),
             float(_WEBBY.search(ln) is not None),
-            float(bool(_TIME.search(ln))),
+            float(":" in ln and bool(_TIME.search(ln))),
             float(catalog[i]),
             float(seen[ln] > 1),
             float(short[i]),

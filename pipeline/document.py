@@ -53,11 +53,14 @@ class Document:
         self.spans = [(r, UNLOCATED, UNLOCATED) for r, _, _ in self.spans] + list(spans)
         self._set(text)
 
-    def replace_lines(self, text: str) -> None:
-        """Whole lines were removed or edited (boilerplate, bullets): spans follow their lines."""
+    def replace_lines(self, text: str, words: list[str] | None = None) -> None:
+        """Whole lines were removed or edited (boilerplate, bullets): spans follow their lines.
+        `words`: `text.split()` when the step has it already (from the lines it kept)."""
         if self.spans and text != self.text:
             self.spans = map_spans(self.text, text, self.spans)
         self._set(text)
+        if words is not None:
+            self._words = words
 
 
 def map_spans(src: str, dst: str, spans: list[Span]) -> list[Span]:

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from .dedup_index import FLAG_SCHEMA, match_drop
 from .schema import PROVENANCE_FIELDS
-from .storage.files import atomic_path
+from .storage.files import atomic_path, doc_write_options
 
 FIELDS = [f for f in FLAG_SCHEMA if f.name != "doc_id"]
 NAMES = [f.name for f in FIELDS]
@@ -45,20 +45,23 @@ def attach(batch: pa.RecordBatch, flags: pa.Table, schema: pa.Schema) -> pa.Reco
     return pa.RecordBatch.from_arrays([cols[f.name] for f in schema], schema=schema)
 
 
-def write_part(spill: Path, flags: pa.Table, part: Path, schema: pa.Schema,
+def write_part(spill: Path, flags: pa.Table | None, part: Path, schema: pa.Schema,
                row_group_rows: int) -> int:
     """Wave 2: the spilled batches of `spill` with their flags (rows aligned) as the Parquet
-    file `part` (written whole or not at all). Returns the number of rows."""
+    file `part` (written whole or not at all). `flags` None: the batches as they are (no
+    duplicate columns in `schema`). Returns the number of rows."""
     rows = 0
     with pa.memory_map(str(spill)) as src, atomic_path(part) as tmp:
         reader = pa.ipc.open_stream(src)
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        with pq.ParquetWriter(tmp, schema, **doc_write_options(schema)) as writer:
             for batch in reader:
                 n = batch.num_rows
-                writer.write_batch(attach(batch, flags.slice(rows, n), schema),
-                                   row_group_size=row_group_rows)
+                if flags is not None:
+                    batch = attach(batch, flags.slice(rows, n), schema)
+                writer.write_batch(batch.replace_schema_metadata(schema.metadata)
+                                   if flags is None else batch, row_group_size=row_group_rows)
                 rows += n
-    if rows != flags.num_rows:
+    if flags is not None and rows != flags.num_rows:
         part.unlink(missing_ok=True)
         raise ValueError(f"{spill}: {rows} rows but {flags.num_rows} duplicate flags")
     return rows

@@ -6,7 +6,8 @@
    other languages' function words are absent, the text is 'en' with prob `settled_prob` (the
    value langdetect gives when all its trials converge; see docs/flags.md);
 3. otherwise langdetect on that sample (cut at a word boundary), through the equivalent fast
-   detector of pipeline/language_fast.py.
+   detector of pipeline/language_fast.py (its profiles built per n-gram on first use).
+Rule 1 is not counted when the sample already has enough letter runs to pass it.
 
 `detect_language_reference`: stock langdetect on the full text, private seeded factory.
 Each langdetect Detector owns a `random.Random` reseeded with the factory seed at the start of
@@ -24,7 +25,7 @@ from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
-from .language_fast import EnglishPass, FastDetector
+from .language_fast import EnglishPass, FastDetector, Profiles
 from .rulesfile import load_rules
 from .step import Counts, Show, Step
 
@@ -51,6 +52,7 @@ class LangResult:
 
 
 _FACTORY: DetectorFactory | None = None
+_PROFILES: Profiles | None = None
 
 
 def _factory() -> DetectorFactory:
@@ -62,6 +64,14 @@ def _factory() -> DetectorFactory:
         factory.set_seed(SEED)
         _FACTORY = factory
     return _FACTORY
+
+
+def _profiles() -> Profiles:
+    """The same profiles for the fast path, rows built on demand (language_fast.Profiles)."""
+    global _PROFILES
+    if _PROFILES is None:
+        _PROFILES = Profiles(PROFILES_DIRECTORY, SEED)
+    return _PROFILES
 
 
 _ENOUGH_LETTERS = re.compile(r"(?:[\W\d_]*+[^\W\d_]){%d}" % MIN_LETTERS)  # stops at the last one
@@ -95,12 +105,15 @@ def _run(detector: Detector, text: str) -> LangResult:
 
 def detect_language(text: str) -> LangResult:
     """Fast bounded language id: 'und' for short text, cheap English pass, else sampled langdetect."""
-    if _too_short(text):
-        return LangResult("und", 0.0)
     sample = _sample(text)
-    if _obviously_english(sample):
+    runs, english = _obviously_english.check(sample)
+    # The sample starts the text, and each of its letter runs holds a letter and is part of at
+    # most one word of two runs: with enough runs the text is not too short (no need to count).
+    if runs < 2 * max(MIN_LETTERS, MIN_WORDS) and _too_short(text):
+        return LangResult("und", 0.0)
+    if english:
         return LangResult("en", EN_SETTLED_PROB)
-    return _run(FastDetector(_factory()), sample)
+    return _run(FastDetector(_profiles()), sample)
 
 
 def detect_language_reference(text: str) -> LangResult:

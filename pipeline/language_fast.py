@@ -6,9 +6,16 @@ obvious English without langdetect.
 `Detector` on the same text (tests/test_language.py and the benchmark's same-answers check compare
 it with the stock detector). It overrides langdetect internals (`append`, `cleaning_text`,
 `_extract_ngrams`, `_update_lang_prob`, `_normalize_prob`) of langdetect 1.0.9, the pinned version.
+
+`Profiles` is langdetect's profile table (n-gram -> probability per language) with each n-gram's
+row computed the first time a text has that n-gram: the stock factory computes all 88k rows when
+it loads (0.2 s per process), and most corpora of English news need langdetect for a handful of
+documents only (the English pass settles the rest).
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 
 from langdetect.detector import Detector
@@ -57,6 +64,56 @@ def _word_ngrams(word: str, table: dict, tail: bool) -> tuple[str, ...]:
             if w != " " and w in table:
                 out.append(w)
     return tuple(out)
+
+
+class Profiles:
+    """The part of a langdetect DetectorFactory a Detector reads (`word_lang_prob_map`,
+    `langlist`, `seed`), loaded from the same profile files in the same order, its rows built on
+    demand with the same arithmetic as DetectorFactory.add_profile (so the same floats)."""
+
+    def __init__(self, directory: str, seed: int):
+        self.langlist: list[str] = []
+        self._freqs: list[dict[str, int]] = []
+        self._n_words: list[list[int]] = []
+        for name in os.listdir(directory):  # DetectorFactory.load_profile's order and filters
+            path = os.path.join(directory, name)
+            if name.startswith(".") or not os.path.isfile(path):
+                continue
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+            if data["name"] in self.langlist:
+                raise ValueError(f"duplicate language profile {data['name']!r} in {directory}")
+            self.langlist.append(data["name"])
+            self._freqs.append(data["freq"])
+            self._n_words.append(data["n_words"])
+        self._known = frozenset().union(*self._freqs)
+        self._rows: dict[str, list[float]] = {}
+        self.seed = seed
+        self.word_lang_prob_map = self  # what a Detector reads: `w in map`, `map.get(w)`
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._known
+
+    def __getitem__(self, word: str) -> list[float]:
+        row = self.get(word)
+        if row is None:
+            raise KeyError(word)
+        return row
+
+    def get(self, word: str, default=None):
+        row = self._rows.get(word)
+        if row is None:
+            if word not in self._known:
+                return default
+            row = [0.0] * len(self.langlist)
+            length = len(word)
+            if 1 <= length <= 3:
+                for index, (freq, n_words) in enumerate(zip(self._freqs, self._n_words)):
+                    count = freq.get(word)
+                    if count is not None:
+                        row[index] = 1.0 * count / n_words[length - 1]
+            self._rows[word] = row
+        return row
 
 
 class FastDetector(Detector):
@@ -146,15 +203,28 @@ class EnglishPass:
         self.max_foreign = english["max_foreign"]
 
     def __call__(self, sample: str) -> bool:
+        return self.check(sample)[1]
+
+    def check(self, sample: str) -> tuple[int, bool]:
+        """(number of letter runs in `sample`, whether it is settled as English)."""
         words = _tokens(sample)
         n = len(words)
-        if n < self.min_words:
-            return False
+        return n, n >= self.min_words and self._english(words, n)
+
+    def _english(self, words: list, n: int) -> bool:
         as_bytes = bool(words) and isinstance(words[0], bytes)
         en_set, foreign_set = ((self.en_bytes, self.foreign_bytes) if as_bytes
                                else (self.en_words, self.foreign_words))
-        en = sum(map(en_set.__contains__, words))
-        if en < self.min_share * n:
-            return False
+        # English text reaches the share of function words early: count the first third, and
+        # the rest only when that is not enough (the same decision as counting them all).
+        need = self.min_share * n
+        third = n // 3
+        en = sum(map(en_set.__contains__, words[:third]))
+        if en < need:
+            en += sum(map(en_set.__contains__, words[third:]))
+            if en < need:
+                return False
+        if foreign_set.isdisjoint(words):  # the common case: none at all
+            return True
         foreign = sum(map(foreign_set.__contains__, words))
         return foreign <= self.max_foreign * n

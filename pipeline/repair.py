@@ -634,8 +634,8 @@ def _post_ws(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> str
 
 
 # --- ftfy --------------------------------------------------------------------------------
-def _ftfy_fix(line: str, counts: dict[str, int]) -> str:
-    fixed, plan = ftfy.fix_and_explain(line, FTFY_CONFIG)
+def _ftfy_fix(line: str, counts: dict[str, int], gates: repair_fast.Gates) -> str:
+    fixed, plan = gates.fix_and_explain(line, FTFY_CONFIG)
     for action, param in plan or ():
         if action == "encode":
             name = "ftfy:fix_encoding"
@@ -701,18 +701,18 @@ def _ambiguous_a0(line: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _ftfy_line(line: str, counts: dict[str, int]) -> str:
+def _ftfy_line(line: str, counts: dict[str, int], gates: repair_fast.Gates) -> str:
     spans = _ambiguous_a0(line) if " " in line else []
     if not spans:
-        return _ftfy_fix(line, counts)
+        return _ftfy_fix(line, counts, gates)
     out = []
     pos = 0
     for s, e in spans:
         if s > pos:
-            out.append(_ftfy_fix(line[pos:s], counts))
+            out.append(_ftfy_fix(line[pos:s], counts, gates))
         out.append(line[s:e])
         pos = e
-    out.append(_ftfy_fix(line[pos:], counts) if pos < len(line) else "")
+    out.append(_ftfy_fix(line[pos:], counts, gates) if pos < len(line) else "")
     return "".join(out)
 
 
@@ -723,7 +723,7 @@ def _ftfy(text: str, counts: dict[str, int], gates: repair_fast.Gates) -> tuple[
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if gates.ftfy_line(line):
-            lines[i] = _ftfy_line(line, counts)
+            lines[i] = _ftfy_line(line, counts, gates)
     return "\n".join(lines), True
 
 

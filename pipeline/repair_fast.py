@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ftfy.chardata import CHARMAP_ENCODINGS, LIGATURES, UTF8_CLUES
+import ftfy
+from ftfy import fixes as ftfy_fixes
+from ftfy.chardata import C1_CONTROL_RE, CHARMAP_ENCODINGS, LIGATURES, UTF8_CLUES
 
 
 class Gates:
@@ -70,9 +72,16 @@ class Gates:
     def sentinels(self, text: str) -> bool:
         return True
 
+    def fix_and_explain(self, line: str, config) -> tuple[str, list | None]:
+        """ftfy on one line (the pass itself, not a gate: the fast one skips ftfy's work that
+        provably changes nothing)."""
+        return ftfy.fix_and_explain(line, config)
+
 
 # Every character a pre-whitespace regex can match: ASCII ones as UTF-8 bytes, plus U+2028/9.
 _PRE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
+# " \n", "\n " or "\n\n\n" (every pattern starts with "\n", which the regex engine jumps to).
+_NEWLINE_SPACE_RE = re.compile(r"\n(?: |\n\n|(?<= \n))")
 # Necessary for the comma/leading quot forms of the entity pass when the text has no "&".
 _QUOT_GATE_RE = re.compile(r"[qQ][uU][oO][tT][ \t\u00a0]*;")
 
@@ -165,8 +174,12 @@ class FastGates(Gates):
     def line_rules(self, text: str) -> tuple[bool, bool, bool, bool, bool]:
         # Trailing, leading and run-of-spaces rules only remove spaces, so none makes work for
         # another; only a tab (a new space) or an emptied line (a new blank line) does, and
-        # repair._post_ws asks again after those. rfind tests the needle's first char ("\n",
-        # rare) first: faster than `in` here.
+        # repair._post_ws asks again after those. A space before or after a line break and a
+        # third line break all sit at a "\n": one search that jumps from "\n" to "\n" tells
+        # whether any of them is there (in most texts none is); rfind tests the needle's first
+        # char ("\n", rare) first: faster than `in` here.
+        if _NEWLINE_SPACE_RE.search(text) is None:
+            return "\t" in text, text.endswith(" "), text.startswith(" "), "  " in text, False
         return ("\t" in text, " \n" in text or text.endswith(" "),
                 text.rfind("\n ") >= 0 or text.startswith(" "), "  " in text,
                 text.rfind("\n\n\n") >= 0)
@@ -188,3 +201,59 @@ class FastGates(Gates):
 
     def sentinels(self, text: str) -> bool:
         return self._end in text
+
+    def fix_and_explain(self, line: str, config) -> tuple[str, list | None]:
+        if not _replica_applies(config):
+            return ftfy.fix_and_explain(line, config)
+        return _fix_and_explain(line, config)
+
+
+# `_fix_and_explain` is ftfy 6.3.1's fix_and_explain (the pinned version) for the configurations
+# repair uses: the fixers below off, explanations on.
+_OFF = ("unescape_html", "fix_character_width", "uncurl_quotes", "fix_line_breaks",
+        "remove_terminal_escapes", "remove_control_chars")
+_LIGATURE_RE = re.compile("[" + re.escape("".join(chr(c) for c in LIGATURES)) + "]")
+
+
+def _replica_applies(config) -> bool:
+    return (ftfy.__version__ == "6.3.1" and config.explain and config.fix_encoding
+            and not any(getattr(config, name) for name in _OFF))
+
+
+def _fix_and_explain(text: str, config) -> tuple[str, list]:
+    """ftfy.fix_and_explain with two shortcuts that change no result:
+    - fix_latin_ligatures (a str.translate over the whole line, the slowest of the fixers) runs
+      only when the line holds a ligature: without one it returns the line as it is;
+    - ftfy repeats all its fixes until a pass changes nothing. When only the encoding fix
+      changed the line in a pass, the next pass would change nothing more: fix_encoding stopped at
+      a text its one step leaves alone, and the other fixers and NFC already left that text
+      alone. The one exception is a text with C1 controls that stay (cp1252 has no character for
+      them), where each encoding pass records a fix_c1_controls step again: it gets the next
+      pass as ftfy runs it."""
+    steps: list = []
+    while True:
+        orig = text
+        text, encoding_steps = ftfy.fix_encoding_and_explain(text, config)
+        if encoding_steps is not None:
+            steps.extend(encoding_steps)
+        encoded = text
+        if config.fix_c1_controls:
+            text = _apply(ftfy_fixes.fix_c1_controls, "fix_c1_controls", text, steps)
+        if config.fix_latin_ligatures and _LIGATURE_RE.search(text):
+            text = _apply(ftfy_fixes.fix_latin_ligatures, "fix_latin_ligatures", text, steps)
+        if config.fix_surrogates:
+            text = _apply(ftfy_fixes.fix_surrogates, "fix_surrogates", text, steps)
+        if config.normalization is not None:
+            fixed = unicodedata.normalize(config.normalization, text)
+            if fixed != text:
+                steps.append(ftfy.ExplanationStep("normalize", config.normalization))
+            text = fixed
+        if text == orig or (text == encoded and not C1_CONTROL_RE.search(text)):
+            return text, steps
+
+
+def _apply(fixer, name: str, text: str, steps: list) -> str:
+    fixed = fixer(text)
+    if fixed != text:
+        steps.append(ftfy.ExplanationStep("apply", name))
+    return fixed

@@ -26,7 +26,7 @@ from .readahead import Readahead
 from .readers import Reject, file_format, read_file
 from .schema import REJECT_SCHEMA, SCHEMA_VERSION
 from .step import StepStats
-from .storage.files import atomic_path, write_parquet
+from .storage.files import atomic_path, doc_write_options, write_parquet
 from .storage.layout import record_paths
 from .storage.ledger import LEDGER_SCHEMA, file_sha256, file_status
 from .storage.planning import PROBLEMS, check_file
@@ -37,11 +37,11 @@ IO_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
 ONE_READ_MAX_BYTES = 64 * 1024 * 1024
 
 
-def parquet_metadata(run_id: str, drop: str, config) -> dict[bytes, bytes]:
+def parquet_metadata(run_id: str, drop: str, config, steps=None) -> dict[bytes, bytes]:
     meta = {
         "corpus_clean.schema_version": SCHEMA_VERSION,
         "corpus_clean.pipeline_version": __version__,
-        "corpus_clean.rules_version": core.rules_version(),
+        "corpus_clean.rules_version": core.rules_version(steps),
         "corpus_clean.config": config.to_json(),
         "corpus_clean.run_id": run_id,
         "corpus_clean.drop": drop,
@@ -85,6 +85,22 @@ class _NotRead(Exception):
         self.problem, self.detail = problem, detail
 
 
+def _read_bytes(path: str, size: int) -> bytes:
+    """The file's bytes, in one read() when it still has the size lstat gave (Path.read_bytes
+    costs three times more in Python objects and system calls, per file of a drop)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data
+        chunks = [data]  # it grew since: read to its end
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep, data=None,
                         limits: Limits = Limits()):
     """Yield a file's records; a transient OSError restarts the read where it stopped (records
@@ -108,26 +124,30 @@ def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep,
             sleep(IO_BACKOFF_SECONDS[min(attempt, len(IO_BACKOFF_SECONDS) - 1)])
 
 
-def clean_files(drop_dir: str, files: list[str], spill_path: str, index_path: str, run_id: str,
-                drop: str, config: dict | None = None) -> dict:
+def clean_files(drop_dir: str, files: list[str], spill_path: str, index_path: str | None,
+                run_id: str, drop: str, config: dict | None = None, steps=None) -> dict:
     """Wave 1 (pipeline/dupflags.py): clean `files` (paths relative to `drop_dir`); the clean
     batches go uncompressed to `spill_path` (Arrow IPC), their duplicate-index rows to
-    `index_path`. Neither file is written when no document survives.
+    `index_path`. Neither file is written when no document survives. `steps`: the steps to run
+    (default core.STEPS); with `index_path` None no signatures are made (the benchmark's floor:
+    no steps, no duplicates: reading, decoding, rows and writing only).
 
     Returns {"rows": n, "ledger": [...], "rejects": [...], "stats": {...}}.
     """
+    steps = list(core.STEPS if steps is None else steps)
     cfg = core.Config.from_dict(config)
     limits = Limits.from_config(cfg)
     started = time.perf_counter()
     root = Path(drop_dir)
     real_root = os.path.realpath(root)
-    stats = ShardStats()
+    stats = ShardStats(clock=core.StepClock(steps), steps=StepStats(steps))
     clock = stats.clock
-    builder = core.BatchBuilder(run_id, drop)
+    builder = core.BatchBuilder(run_id, drop, steps=steps)
     rows = 0
     ledger, rejects = [], []
 
-    with atomic_path(Path(spill_path)) as spill_tmp, atomic_path(Path(index_path)) as index_tmp:
+    with atomic_path(Path(spill_path)) as spill_tmp, \
+            atomic_path(Path(index_path or f"{spill_path}.none")) as index_tmp:
         spill = index = None
 
         def flush():
@@ -136,15 +156,17 @@ def clean_files(drop_dir: str, files: list[str], spill_path: str, index_path: st
                 return
             batch = builder.flush()
             stats.steps.observe_batch(batch)
-            t = time.perf_counter()
-            signed = dedup.index_batch(batch)
-            stats.dedup_seconds += time.perf_counter() - t
             if spill is None:
                 spill = pa.ipc.new_stream(str(spill_tmp), builder.schema)
-                index = pq.ParquetWriter(index_tmp, signed.schema,
-                                         **dedup_index.parquet_options(signed.schema))
             spill.write_batch(batch)
-            index.write_table(signed)
+            if index_path is not None:
+                t = time.perf_counter()
+                signed = dedup.index_batch(batch)
+                if index is None:
+                    index = pq.ParquetWriter(index_tmp, signed.schema,
+                                             **dedup_index.parquet_options(signed.schema))
+                index.write_table(signed)
+                stats.dedup_seconds += time.perf_counter() - t
             rows += batch.num_rows
 
         ahead = Readahead(root, files)
@@ -157,15 +179,16 @@ def clean_files(drop_dir: str, files: list[str], spill_path: str, index_path: st
                 data = None
                 size, mtime_ns, ctime_ns, digest = -1, -1, -1, ""
                 try:
-                    st = os.lstat(path)
+                    spath = os.fspath(path)
+                    st = os.lstat(spath)
                     if not stat.S_ISREG(st.st_mode):  # a link (or swapped since discovery): check
                         problem, detail = check_file(real_root, rel)
                         if problem:
                             raise _NotRead(problem, detail)
-                        st = os.stat(path)
+                        st = os.stat(spath)
                     size, mtime_ns, ctime_ns = st.st_size, st.st_mtime_ns, st.st_ctime_ns
                     if file_format(rel)[0] in ("txt", "html") and size <= ONE_READ_MAX_BYTES:
-                        data = path.read_bytes()
+                        data = _read_bytes(spath, size)
                         digest = hashlib.sha256(data).hexdigest()
                     else:
                         digest = file_sha256(path)
@@ -231,20 +254,26 @@ def write_part(spill_path: str, flags_path: str, part_path: str, run_id: str, dr
 
 
 def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, drop: str,
-                config: dict | None = None) -> dict:
+                config: dict | None = None, steps=None) -> dict:
     """Clean `files` (paths relative to `drop_dir`) into the Parquet file `part_path`, both waves
     in this process, duplicates flagged among the shard's own documents (notebooks, tests, the
-    benchmark's core). Returns {"part": name or None, "rows", "ledger", "rejects", "stats"}."""
+    benchmark's core). `steps`: the steps to run (default core.STEPS); an explicit list runs no
+    duplicate pass either (`steps=[]` is the benchmark's floor). Returns {"part": name or None,
+    "rows", "ledger", "rejects", "stats"}."""
     cfg = core.Config.from_dict(config)
     out = Path(part_path)
+    dups = steps is None
     spill, index = out.with_name(f"{out.name}.spill"), out.with_name(f"{out.name}.index.pq")
     try:
-        result = clean_files(drop_dir, files, str(spill), str(index), run_id, drop, config)
+        result = clean_files(drop_dir, files, str(spill), str(index) if dups else None, run_id,
+                             drop, config, steps)
         if result["rows"]:
             t = time.perf_counter()
-            flags = dupflags.within(pq.read_table(index))
+            flags = dupflags.within(pq.read_table(index)) if dups else None
             matched = time.perf_counter()
-            schema = core.schema().with_metadata(parquet_metadata(run_id, drop, cfg))
+            clean = core.clean_schema(steps)
+            schema = (core.schema(steps) if dups else clean).with_metadata(
+                parquet_metadata(run_id, drop, cfg, steps))
             dupflags.write_part(spill, flags, out, schema, cfg.batch_rows)
             done = time.perf_counter()
             steps = result["stats"]["step_seconds"]

@@ -333,7 +333,8 @@ def test_random_entity_soup_is_safe_and_stable():
 def test_fast_path_skips_ftfy_on_clean_lines(monkeypatch):
     calls = []
     real = repair._ftfy_line
-    monkeypatch.setattr(repair, "_ftfy_line", lambda line, c: calls.append(line) or real(line, c))
+    monkeypatch.setattr(repair, "_ftfy_line",
+                        lambda line, c, gates: calls.append(line) or real(line, c, gates))
     repair_text("plain ascii\n\n£5 and “quotes”\n\nIran\u00e2\u20ac\u2122s")
     assert calls == ["Iran\u00e2\u20ac\u2122s"]
 

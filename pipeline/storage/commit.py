@@ -11,8 +11,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..schema import REJECT_SCHEMA
-from .files import atomic_path, exchange, read_parquet, write_parquet
 from . import duplicates
+from .files import atomic_path, doc_write_options, exchange, read_parquet, write_parquet
 from .layout import (DATA_SUFFIX, STAGED_SUFFIX, ledger_path, legacy_path, partition_dir,
                      readable, rejects_path, staging_root)
 from .ledger import LEDGER_SCHEMA, read_ledger
@@ -83,7 +83,7 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
                 if kept.num_rows:
                     with atomic_path(dest) as tmp:
                         pq.write_table(kept.replace_schema_metadata(pf.schema_arrow.metadata), tmp,
-                                       compression="zstd")
+                                       **doc_write_options(kept.schema))
                 rewritten += 1
         for part in staged.glob(f"*{DATA_SUFFIX}{STAGED_SUFFIX}"):  # their final names, at last
             part.rename(part.with_name(part.name[: -len(STAGED_SUFFIX)]))

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from .. import dedup, dedup_index
 from ..dedup_index import FLAG_COLUMNS, FLAG_SCHEMA, MatchStats, Source
-from .files import atomic_path, exchange
+from .files import atomic_path, doc_write_options, exchange
 from .layout import DATA_SUFFIX, STAGED_SUFFIX, partition_dir, staging_root
 
 INDEX_NAMES = dedup.index_schema().names
@@ -146,7 +146,7 @@ def rewrite_part(src: Path, dest: Path, flags_by_id: pa.Table) -> bool:
         return False
     with atomic_path(dest) as tmp:
         pq.write_table(new.replace_schema_metadata(pf.schema_arrow.metadata), tmp,
-                       compression="zstd")
+                       **doc_write_options(new.schema))
     return True
 
 

@@ -27,6 +27,18 @@ def atomic_path(dest: Path):
         tmp.unlink(missing_ok=True)
 
 
+# Columns of whole documents or unique values: a dictionary page never pays for them (Parquet
+# tries one anyway, hashing every value until the page overflows), and their min/max statistics
+# are two whole articles per row group in the footer that no reader can prune with.
+_UNIQUE_COLUMNS = frozenset({"text", "text_raw", "doc_id", "meta"})
+
+
+def doc_write_options(schema: pa.Schema) -> dict:
+    """ParquetWriter options for the clean dataset's part files."""
+    plain = [n for n in schema.names if n not in _UNIQUE_COLUMNS]
+    return {"compression": "zstd", "use_dictionary": plain, "write_statistics": plain}
+
+
 def write_parquet(table: pa.Table, dest: Path) -> None:
     with atomic_path(dest) as tmp:
         pq.write_table(table, tmp, compression="zstd")
