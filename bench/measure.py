@@ -174,7 +174,8 @@ def wall_breakdown(timings: dict, summary: dict, work_seconds: float, workers: i
     ph = summary.get("phases", {})
     per_worker = work_seconds / max(1, workers)
     shards = ph.get("shards", 0.0)
-    steps = sum(ph.get(k, 0.0) for k in ("plan", "workers", "shards", "commit", "report"))
+    steps = sum(ph.get(k, 0.0) for k in ("plan", "workers", "shards", "duplicates", "write",
+                                         "commit", "report"))
     run = summary.get("finished_unix", 0.0) - summary["started_unix"]  # the flow's run_drop
     api_ready = T.get("api_ready", T["flows_imported"])
     rows = [
@@ -188,6 +189,8 @@ def wall_breakdown(timings: dict, summary: dict, work_seconds: float, workers: i
         ("worker pool ready (prestarted while the API booted)", "ours", ph.get("workers", 0.0)),
         ("shard work / workers", "ours", min(per_worker, shards)),
         ("shard phase beyond that (task orchestration, tail)", "Prefect", max(0.0, shards - per_worker)),
+        ("duplicates: match the drop (flow process)", "ours", ph.get("duplicates", 0.0)),
+        ("write the parts (wave 2, the workers)", "ours", ph.get("write", 0.0)),
         ("commit", "ours", ph.get("commit", 0.0)),
         ("report", "ours", ph.get("report", 0.0)),
         ("artifacts, run summary", "Prefect", max(0.0, run - steps)),

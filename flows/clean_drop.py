@@ -50,11 +50,12 @@ def write_part_task(record_prefix: str, part_path: str, run_id: str, drop: str, 
 
 
 def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
-                  workers: int, wave: str = "clean") -> list[dict]:
+                  workers: int, wave: str = "clean", cleaned=None) -> list[dict]:
     """Submit one task per shard of the plan to the current flow's task runner and gather their
     results (in shard order): wave "clean" cleans every shard, wave "write" writes the part of
     every shard that has rows. Runs inside a flow: clean-drop's own (local worker pool) or the
-    clean-shards subflow (Dask).
+    clean-shards subflow (Dask). `cleaned(i)`: called for shard i once it and every shard before
+    it are cleaned (the duplicate matching takes them in that order).
 
     The plan (drop folder, shard count, where each shard's file list and records are) is a JSON
     file in the run's staging folder rather than a parameter: flow parameters are stored by the
@@ -75,10 +76,14 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
     ]
     index = {fut.task_run_id: i for i, fut in enumerate(futures)}
     results: list[dict | None] = [None] * n
+    in_order = 0
     for done, fut in enumerate(as_completed(futures), 1):  # as they finish, for the progress
         results[index[fut.task_run_id]] = fut.result()
         tracker.step()
         console.say(f"shards {done}/{n} done ({drop})")
+        while cleaned is not None and in_order < n and results[in_order] is not None:
+            cleaned(in_order)
+            in_order += 1
     return results
 
 
@@ -163,18 +168,29 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
             def wave(name):
                 return runner(str(plan), str(staged), run_id, drop, cfg, 0, name)
         else:
-            def wave(name):
-                return submit_shards(str(plan), str(staged), run_id, drop, cfg, workers, name)
-        results = wave("clean")
-        phases["shards"] = time.perf_counter() - mark
+            def wave(name, cleaned=None):
+                return submit_shards(str(plan), str(staged), run_id, drop, cfg, workers, name,
+                                     cleaned)
         prefixes = [records / f"shard-{i:05d}" for i in range(len(shards))]
-        led, rejects = ledger.read_record_tables(prefixes)
-        # duplicates: the drop against itself and every committed drop before it, then the parts
-        console.doing("matching duplicates", announce=False)
-        t = time.perf_counter()
         carried = (duplicates.carried_index(out, drop, {f.path for f in files} | {d["path"] for d in deleted})
                    if incremental else None)
-        dup = duplicates.match_run(out, drop, prefixes, carried)
+        # duplicates: the drop against itself and every committed drop before it. A local
+        # whole-drop run matches each shard while the later ones are cleaned (RunMatcher).
+        matcher = (duplicates.RunMatcher(out, drop) if not dask_address and carried is None
+                   else None)
+        try:
+            results = (wave("clean", lambda i: matcher.put(prefixes[i])) if matcher is not None
+                       else wave("clean"))
+        except BaseException:
+            if matcher is not None:
+                matcher.abandon()
+            raise
+        phases["shards"] = time.perf_counter() - mark
+        led, rejects = ledger.read_record_tables(prefixes)
+        console.doing("matching duplicates", announce=False)
+        t = time.perf_counter()
+        dup = (matcher.finish() if matcher is not None
+               else duplicates.match_run(out, drop, prefixes, carried))
         phases["duplicates"] = time.perf_counter() - t
         console.doing("writing the parts", announce=False)
         t = time.perf_counter()

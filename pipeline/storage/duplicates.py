@@ -14,7 +14,9 @@ has no index: it is signed from its text once, by the same pass.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
@@ -50,6 +52,62 @@ def earlier(out: Path, drop: str) -> tuple[list[Source], list[str]]:
     return dedup_index.sources_from_dir(out, before), [_index_id(out, d) for d in before]
 
 
+class RunMatcher:
+    """Matches a whole-drop run's shards against the drops before it, in shard order, in a
+    thread: the flow hands it each shard as soon as that shard and every one before it are
+    cleaned (`put`), so the matching overlaps the cleaning of the shards after them. Each
+    shard's flags go to `<prefix>.flags.pq` (rows in its spill's order); `finish` waits for the
+    last one and returns {stats, earlier_ids, carried_flags: None}."""
+
+    def __init__(self, out: Path, drop: str):
+        self.sources, self.ids = earlier(out, drop)
+        self.stats = MatchStats()
+        self._queue: queue.Queue = queue.Queue()
+        self._error: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="duplicate-matching", daemon=True)
+        self._thread.start()
+
+    def put(self, prefix: Path) -> None:
+        self._queue.put(Path(prefix))
+
+    def _pieces(self, order: list[Path]):
+        while (p := self._queue.get()) is not None:
+            if Path(f"{p}.index.pq").exists():  # a shard with no document has no index rows
+                order.append(p)
+                yield pq.read_table(f"{p}.index.pq")
+        self._closed = True
+
+    def _run(self) -> None:
+        order: list[Path] = []
+        try:
+            for p, m in zip_pieces(order, dedup_index.match_pieces(self._pieces(order), self.sources)):
+                pq.write_table(m.flags, f"{p}.flags.pq")
+                self.stats.add(m.stats)
+        except BaseException as exc:  # noqa: BLE001  (raised by finish, in the flow)
+            self._error = exc
+            if not self._closed:  # read on to finish's end mark; nothing more is matched
+                for _ in iter(self._queue.get, None):
+                    pass
+
+    def abandon(self) -> None:
+        """The run failed: let the thread end (without waiting for it)."""
+        self._queue.put(None)
+
+    def finish(self) -> dict:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return {"stats": self.stats, "earlier_ids": self.ids, "carried_flags": None}
+
+
+def zip_pieces(order: list[Path], matches):
+    """(prefix, match) pairs: `order` grows as the pieces are read, one ahead of the matches."""
+    for k, m in enumerate(matches):
+        yield order[k], m
+
+
 def match_run(out: Path, drop: str, prefixes: list[Path], carried: pa.Table | None = None) -> dict:
     """Match a run's shards (their `<prefix>.index.pq` files, in shard order) against the
     drops before it, and write each shard's flags to `<prefix>.flags.pq` (rows in its spill's
@@ -57,25 +115,23 @@ def match_run(out: Path, drop: str, prefixes: list[Path], carried: pa.Table | No
     incremental run); then the whole drop is matched as one table and `carried_flags` (the new
     flags of the carried rows) is returned for the commit. Returns {stats, earlier_ids,
     carried_flags}."""
+    if carried is None or carried.num_rows == 0:
+        matcher = RunMatcher(out, drop)
+        for p in prefixes:
+            matcher.put(p)
+        return matcher.finish()
     sources, ids = earlier(out, drop)
     present = [p for p in prefixes if Path(f"{p}.index.pq").exists()]
     stats = MatchStats()
-    carried_flags = None
-    if carried is None or carried.num_rows == 0:
-        pieces = (pq.read_table(f"{p}.index.pq") for p in present)
-        for p, m in zip(present, dedup_index.match_pieces(pieces, sources)):
-            pq.write_table(m.flags, f"{p}.flags.pq")
-            stats.add(m.stats)
-    else:
-        new = [pq.read_table(f"{p}.index.pq") for p in present]
-        whole = pa.concat_tables([carried.select(INDEX_NAMES).cast(dedup.index_schema()), *new])
-        m = dedup_index.match_drop(whole, sources)
-        stats.add(m.stats)
-        off = carried.num_rows
-        carried_flags = m.flags.slice(0, off)
-        for p, piece in zip(present, new):
-            pq.write_table(m.flags.slice(off, piece.num_rows), f"{p}.flags.pq")
-            off += piece.num_rows
+    new = [pq.read_table(f"{p}.index.pq") for p in present]
+    whole = pa.concat_tables([carried.select(INDEX_NAMES).cast(dedup.index_schema()), *new])
+    m = dedup_index.match_drop(whole, sources)
+    stats.add(m.stats)
+    off = carried.num_rows
+    carried_flags = m.flags.slice(0, off)
+    for p, piece in zip(present, new):
+        pq.write_table(m.flags.slice(off, piece.num_rows), f"{p}.flags.pq")
+        off += piece.num_rows
     return {"stats": stats, "earlier_ids": ids, "carried_flags": carried_flags}
 
 
