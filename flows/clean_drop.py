@@ -158,8 +158,13 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
         records.mkdir()
         for i, shard in enumerate(shards):
             (records / f"shard-{i:05d}.files.json").write_text(json.dumps(shard))
-        plan.write_text(json.dumps({"drop_dir": str(drop_dir), "shards": len(shards),
+        n_shards = len(shards)
+        plan.write_text(json.dumps({"drop_dir": str(drop_dir), "shards": n_shards,
                                     "records": str(records)}))
+        # The listing now lives in the shard files; a whole-drop run needs it no more (a drop of
+        # 400k files holds over 100 MB of it), an incremental run keeps the paths it replaces.
+        processed = {f.path for f in files} if incremental else set()
+        del shards, readable, files
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
@@ -171,8 +176,8 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
             def wave(name, cleaned=None):
                 return submit_shards(str(plan), str(staged), run_id, drop, cfg, workers, name,
                                      cleaned)
-        prefixes = [records / f"shard-{i:05d}" for i in range(len(shards))]
-        carried = (duplicates.carried_index(out, drop, {f.path for f in files} | {d["path"] for d in deleted})
+        prefixes = [records / f"shard-{i:05d}" for i in range(n_shards)]
+        carried = (duplicates.carried_index(out, drop, processed | {d["path"] for d in deleted})
                    if incremental else None)
         # duplicates: the drop against itself and every committed drop before it. A local
         # whole-drop run matches each shard while the later ones are cleaned (RunMatcher).
@@ -201,7 +206,7 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
         p_led, p_rej = ledger.problem_tables(drop, run_id, problems)
         led, rejects = pa.concat_tables([led, p_led]), pa.concat_tables([rejects, p_rej])
         gone = [d["path"] for d in deleted]
-        replaced = {f.path for f in files} | set(gone) if incremental else None
+        replaced = processed | set(gone) if incremental else None
         committed = commit.commit_drop(
             out, drop, staged, replaced=replaced, rejects=rejects, ledger=led,
             allow_empty=config.allow_empty, carried_flags=dup["carried_flags"],
@@ -215,7 +220,7 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
     # console and every report show the same figure; the report's own time is phases["report"].
     clean_seconds = phases["shards"] + phases["duplicates"] + phases["write"]
     summary = reporting.summarize(results, rejects, unread=len(problems), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
-                                  out=str(out), shards=len(shards), workers=workers,
+                                  out=str(out), shards=n_shards, workers=workers,
                                   dask_address=dask_address, incremental=incremental,
                                   seconds=time.perf_counter() - started,
                                   clean_seconds=clean_seconds, commit=committed, config=cfg,
