@@ -191,7 +191,7 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
                 matcher.abandon()
             raise
         phases["shards"] = time.perf_counter() - mark
-        led, rejects = ledger.read_record_tables(prefixes)
+        led, rejects = ledger.record_tables(prefixes)
         console.doing("matching duplicates", announce=False)
         t = time.perf_counter()
         dup = (matcher.finish() if matcher is not None
@@ -204,7 +204,7 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
         mark = time.perf_counter()
         console.doing("committing the drop", announce=False)
         p_led, p_rej = ledger.problem_tables(drop, run_id, problems)
-        led, rejects = pa.concat_tables([led, p_led]), pa.concat_tables([rejects, p_rej])
+        led, rejects = led.with_table(p_led), pa.concat_tables([rejects, p_rej])
         gone = [d["path"] for d in deleted]
         replaced = processed | set(gone) if incremental else None
         committed = commit.commit_drop(

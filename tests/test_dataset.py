@@ -216,3 +216,38 @@ def test_listed_shard_keeps_its_records_in_files_beside_the_plan(tmp_path):
     commit.commit_drop(out, "d1", staged, replaced=None, rejects=rejects, ledger=led)
     assert sorted(ledger.load_ledger(out, "d1")) == sorted(files)
     assert len(rows(out, "d1")) == 3
+
+
+def test_whole_drop_commit_streams_the_shards_ledger_files(tmp_path):
+    """The flow hands a whole-drop commit its ledger as the shards' files (ledger.RunLedger), so
+    a drop of 400k files never has its entries in memory at once: the drop's ledger holds every
+    shard's entries and the discovery problems, and a rename is still told from the streamed
+    entries."""
+    import pyarrow as pa
+
+    from pipeline.storage.files import write_parquet
+
+    d = make_drop(tmp_path / "raw" / "d1", 6)
+    files = planning.discover(d)
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    res = clean_shard(str(d), [f.path for f in files], str(staged / "part-00000.parquet"), "r1", "d1")
+    entries = pa.Table.from_pylist(res["ledger"], schema=ledger.LEDGER_SCHEMA)
+    rec = tmp_path / "rec"
+    prefixes = [rec / f"shard-{i:05d}" for i in range(3)]
+    for i, prefix in enumerate(prefixes):  # three shards of two files each
+        write_parquet(entries.slice(2 * i, 2), layout.record_paths(prefix)[0])
+        write_parquet(ledger.REJECT_SCHEMA.empty_table(), layout.record_paths(prefix)[1])
+    run_ledger, rejects = ledger.record_tables(prefixes)
+    problem = pa.Table.from_pylist([{**res["ledger"][0], "path": "fifo", "sha256": "",
+                                     "status": "rejected"}], schema=ledger.LEDGER_SCHEMA)
+    run_ledger = run_ledger.with_table(problem)
+    commit.commit_drop(tmp_path / "out", "d1", staged, replaced=None, rejects=rejects,
+                       ledger=run_ledger)
+    written = ledger.load_ledger(tmp_path / "out", "d1")
+    assert sorted(written) == sorted([f.path for f in files] + ["fifo"])
+    assert written["doc005.txt"]["sha256"] == ledger.file_sha256(d / "doc005.txt")
+    gone = [{"path": "old/name.txt", "sha256": written["doc004.txt"]["sha256"]},
+            {"path": "lost.txt", "sha256": "0" * 64}]
+    assert ledger.moves(gone, run_ledger) == [{"from": "old/name.txt", "to": "doc004.txt"}]
+    assert ledger.moves([], run_ledger) == []

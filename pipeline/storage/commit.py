@@ -12,10 +12,11 @@ import pyarrow.parquet as pq
 
 from ..schema import REJECT_SCHEMA
 from . import duplicates
-from .files import atomic_path, doc_write_options, exchange, read_parquet, write_parquet
+from .files import (atomic_path, doc_write_options, exchange, read_parquet, write_parquet,
+                    write_parquet_pieces)
 from .layout import (DATA_SUFFIX, STAGED_SUFFIX, ledger_path, legacy_path, partition_dir,
                      readable, rejects_path, staging_root)
-from .ledger import LEDGER_SCHEMA, read_ledger
+from .ledger import LEDGER_SCHEMA, RunLedger, read_ledger
 from .staging import flock
 
 
@@ -28,7 +29,9 @@ def _keep_rows(table: pa.Table, column: str, drop_values: set[str] | None) -> pa
     return table.filter(mask)
 
 
-def _as_table(rows: list[dict] | pa.Table, schema: pa.Schema) -> pa.Table:
+def _as_table(rows: list[dict] | pa.Table | RunLedger, schema: pa.Schema) -> pa.Table:
+    if isinstance(rows, RunLedger):
+        return rows.table()
     return rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -41,7 +44,7 @@ def _rows(folder: Path) -> int:
 
 
 def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None,
-                rejects: list[dict] | pa.Table, ledger: list[dict] | pa.Table,
+                rejects: list[dict] | pa.Table, ledger: list[dict] | pa.Table | RunLedger,
                 allow_empty: bool = False, carried_flags: pa.Table | None = None,
                 before_swap=None) -> dict:
     """Publish a drop. `staged` holds the part files this run wrote for it.
@@ -109,7 +112,8 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
         elif has_data:
             os.rename(staged, live)
 
-        new_led = _as_table(ledger, LEDGER_SCHEMA)
+        # a whole-drop run's entries are streamed from the shards' files (ledger.RunLedger)
+        new_led = None if replaced is None else _as_table(ledger, LEDGER_SCHEMA)
         scope = None if replaced is None else set(replaced) | set(new_led["path"].to_pylist())
         rej_path = rejects_path(out, drop)
         found = readable(rej_path)
@@ -124,9 +128,13 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
             rej_path.unlink()
         legacy_path(rej_path).unlink(missing_ok=True)  # an older dataset's name, now replaced
 
-        old_led = read_ledger(out, drop) if scope is not None else LEDGER_SCHEMA.empty_table()
-        write_parquet(pa.concat_tables([_keep_rows(old_led, "path", scope), new_led]),
-                      ledger_path(out, drop))
+        if scope is None:
+            pieces = (ledger.pieces() if isinstance(ledger, RunLedger)
+                      else [_as_table(ledger, LEDGER_SCHEMA)])
+            write_parquet_pieces(pieces, ledger_path(out, drop), LEDGER_SCHEMA)
+        else:
+            write_parquet(pa.concat_tables([_keep_rows(read_ledger(out, drop), "path", scope),
+                                            new_led]), ledger_path(out, drop))
         legacy_path(ledger_path(out, drop)).unlink(missing_ok=True)
         reflagged = duplicates.reflag_stale(out)
     return {"carried_parts": carried, "rewritten_parts": rewritten, "rejects": all_rej.num_rows,

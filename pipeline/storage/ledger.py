@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schema import REJECT_SCHEMA
 from .files import read_parquet
@@ -107,20 +108,51 @@ def problem_tables(drop: str, run_id: str, problems: list[SourceFile]) -> tuple[
             pa.Table.from_pylist(rej, schema=REJECT_SCHEMA))
 
 
-def moves(deleted: list[dict], new_ledger: pa.Table) -> list[dict]:
+def moves(deleted: list[dict], new_ledger: "pa.Table | RunLedger") -> list[dict]:
     """Deleted files whose content reappeared under a new path in this run: {from, to}."""
-    by_hash = {}
-    for row in new_ledger.select(["path", "sha256"]).to_pylist():
-        if row["sha256"]:
+    wanted = {d["sha256"] for d in deleted if d.get("sha256")}
+    if not wanted:  # a whole-drop run deletes nothing: its ledger is not read at all
+        return []
+    pieces = new_ledger.pieces() if isinstance(new_ledger, RunLedger) else [new_ledger]
+    by_hash: dict[str, str] = {}
+    for t in pieces:
+        hit = t.filter(pc.is_in(t["sha256"], value_set=pa.array(sorted(wanted), pa.string())))
+        for row in hit.select(["path", "sha256"]).to_pylist():
             by_hash.setdefault(row["sha256"], row["path"])
     return [{"from": d["path"], "to": by_hash[d["sha256"]]} for d in deleted
             if d.get("sha256") and d["sha256"] in by_hash]
 
 
+class RunLedger:
+    """A run's ledger entries: the file each shard wrote (record_paths) plus tables of its own
+    (the entries discovery refused to read), read one piece at a time. A drop of 400k files
+    has ~90 MB of entries; a whole-drop commit streams them into the drop's ledger file and the
+    flow never holds them all."""
+
+    def __init__(self, files: list[Path], tables: list[pa.Table] = ()):
+        self.files, self.tables = list(files), list(tables)
+
+    def with_table(self, table: pa.Table) -> "RunLedger":
+        return RunLedger(self.files, [*self.tables, table])
+
+    def pieces(self) -> Iterator[pa.Table]:
+        for path in self.files:
+            yield read_parquet(path, LEDGER_SCHEMA)
+        yield from self.tables
+
+    def table(self) -> pa.Table:
+        return pa.concat_tables([LEDGER_SCHEMA.empty_table(), *self.pieces()])
+
+
+def record_tables(prefixes: list[Path]) -> tuple[RunLedger, pa.Table]:
+    """The ledger entries (as a RunLedger) and the rejects table the shards of a run wrote."""
+    paths = [record_paths(p) for p in prefixes]
+    rejects = [read_parquet(rej, REJECT_SCHEMA) for _, rej in paths]
+    return (RunLedger([led for led, _ in paths]),
+            pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table())
+
+
 def read_record_tables(prefixes: list[Path]) -> tuple[pa.Table, pa.Table]:
     """The ledger and rejects tables the shards of a run wrote (see shard.clean_listed_shard)."""
-    paths = [record_paths(p) for p in prefixes]
-    ledger = [read_parquet(led, LEDGER_SCHEMA) for led, _ in paths]
-    rejects = [read_parquet(rej, REJECT_SCHEMA) for _, rej in paths]
-    return (pa.concat_tables(ledger) if ledger else LEDGER_SCHEMA.empty_table(),
-            pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table())
+    led, rejects = record_tables(prefixes)
+    return led.table(), rejects
