@@ -63,6 +63,10 @@ PAIR_SCHEMA = pa.schema([
 ])
 INDEX_META_KEY = b"corpus_clean.dedup"
 DEFAULT_CHUNK_ROWS = 250_000  # ~600 B per row in memory: ~150 MB a chunk (docs/dedup.md)
+# sources up to this many rows have their band columns read at once (36 x 8 B a row: <= 19 MB)
+PRELOAD_ROWS = 65_536
+# the small columns every chunk reads of every earlier source: a small source keeps them
+_KEPT_COLUMNS = frozenset({"exact_hash", "n_words", "n_shingles", "dup_representative"})
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class Source:
         self._table = table
         self._path = Path(path) if path is not None else None
         self._pf: pq.ParquetFile | None = None
+        self._kept: dict[str, pa.ChunkedArray] = {}
 
     def _file(self) -> pq.ParquetFile:
         if self._pf is None:
@@ -122,7 +127,18 @@ class Source:
     def column(self, name: str) -> pa.ChunkedArray:
         if self._table is not None:
             return self._table.column(name)
-        return self._file().read(columns=[name]).column(name)
+        if name in self._kept:
+            return self._kept[name]
+        col = self._file().read(columns=[name]).column(name)
+        if name in _KEPT_COLUMNS and self.num_rows <= PRELOAD_ROWS:
+            self._kept[name] = col  # read by every later chunk: ~21 B a row for all four
+        return col
+
+    def columns(self, names: list[str]) -> pa.Table:
+        """Columns `names` at once: one read of the file instead of one per column."""
+        if self._table is not None:
+            return self._table.select(names)
+        return self._file().read(columns=names)
 
     def take(self, names: list[str], rows: np.ndarray) -> pa.Table:
         """Columns `names` of `rows` (sorted ascending), reading only the row groups holding them."""
@@ -420,12 +436,15 @@ def _match_chunk(chunk: pa.Table, sources: Sequence[Source], params: Params):
         reps = [_np(src.column("dup_representative")) & (_np(src.column("n_shingles")) > 0)
                 for src in sources]
         packed: dict[int, list[np.ndarray]] = {}
-        for c in params.band_columns:
-            cv = bands[c]
-            for si, src in enumerate(sources):
-                if not reps[si].any():
-                    continue
-                sv = _np(src.column(c), np.uint64)
+        for si, src in enumerate(sources):
+            if not reps[si].any():
+                continue
+            # a small source (an earlier piece of this drop) gives all its bands in one read;
+            # a large one (a committed drop) one band at a time, so memory holds one column
+            held = src.columns(params.band_columns) if src.num_rows <= PRELOAD_ROWS else None
+            for c in params.band_columns:
+                cv = bands[c]
+                sv = _np(held.column(c) if held is not None else src.column(c), np.uint64)
                 rows = np.flatnonzero(_members(sv, cv) & reps[si])  # representatives that share
                 if not len(rows):
                     continue
