@@ -35,6 +35,14 @@ _FINAL = frozenset(".!?…。！？")
 _GLUE = re.compile(r"(?<=[a-z])[A-Z](?=[a-z])")  # [a-z][A-Z][a-z]
 _SEPARATORS = re.compile(r"\||•|»|›|(?<= )[·/-](?= )")  # \|| · |•|»|›| / | -
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")  # looked for only in lines with a colon
+# a timestamp line (comment threads: name, stamp, comment, ...): a time of day, "N units ago",
+# or a calendar date in digits or with an English month name
+_STAMP = re.compile(
+    r"\b\d{1,2}:\d{2}\b|\b\d+\s*(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"
+    r"|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}\b"
+    r"|\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]* \d{4}\b", re.I)
+STAMP_WORDS = 12
 _WEBBY = re.compile(r"http|www\.|@|\.com|#")
 _DIGIT = re.compile(r"[0-9]")
 
@@ -108,6 +116,7 @@ FEATURES = [
     "win_log_words", "win_final", "win_stop", "win_caps",
     "core2", "core6", "cluster2_share", "cluster6_share", "log_dist_core6",
     "doc_log_lines", "doc_prose_share", "doc_short_share",
+    "stamp", "stamps_near",
 ]
 
 
@@ -187,6 +196,8 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
     ref_stop = pstops[len(pstops) // 2] if pstops else 0.0
     clusters = {g: _clusters(prose, mass, g) for g in _CLUSTER_GAPS}
     doc = [math.log1p(n), sum(mass) / (sum(len(ln) for ln in lines) or 1), sum(short) / n]
+    stamps = [float(k <= STAMP_WORDS and _STAMP.search(ln) is not None) for ln, k in zip(lines, nwords)]
+    stamp_sum = _prefix(stamps)
 
     # window sums (2 lines either side, the line itself left out) by prefix sums
     cols = [_prefix([b[c] for b in base]) for c in (0, 2, 4, 6)]
@@ -217,7 +228,10 @@ def line_features(lines: list[str], catalog: list[bool]) -> list[list[float]]:
             (nonprose[min(n, i + 6)] - nonprose[max(0, i - 5)]) / 11.0,
             math.log1p(titles[i]),
             base[i][4] / ref_stop if ref_stop else 0.0,
-        ] + win + [c2, c6, s2, s6, log1p(d6)] + doc)
+        ] + win + [c2, c6, s2, s6, log1p(d6)] + doc + [
+            stamps[i],
+            (stamp_sum[min(n, i + 9)] - stamp_sum[max(0, i - 8)] - stamps[i]) / 16.0,
+        ])
     return out
 
 

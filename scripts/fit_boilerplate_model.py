@@ -38,7 +38,7 @@ from pipeline.boilerplate_model import FEATURES, line_features
 REPO = Path(__file__).resolve().parents[1]
 PAGES = REPO.parent / "shared" / "realdev" / "boilerplate" / "pages.jsonl.gz"
 OUT = REPO / "pipeline" / "rules" / "boilerplate_model.json"
-VERSION = "1"
+VERSION = "2"  # 2: timestamp features (comment threads)
 RECALL_FLOOR = 0.98
 THRESHOLDS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5)
 PARAMS = dict(n_estimators=150, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=0)

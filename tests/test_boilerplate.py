@@ -502,3 +502,32 @@ def test_drop_lines_count_the_same_story_once():
     drop = DropLines.from_texts([story] * 8, min_docs=2)
     assert drop.common == frozenset()
     assert strip_boilerplate(story, drop_lines=drop).text == strip_boilerplate(story).text
+
+
+def test_timestamp_features_mark_comment_threads_not_dated_articles():
+    """The classifier's timestamp features (model 2): a stamp line is short and holds a time of
+    day, "N hours ago" or a date; prose among stamps (a comment thread) has stamps near it,
+    while article prose that mentions a date or a time is no stamp and has none near it."""
+    from pipeline.boilerplate_model import FEATURES, line_features
+
+    article = [
+        "The council approved the budget on March 3, 2019 after a long debate that ran past 11:30 pm.",
+        "Officials said the new rules take effect next year and will be reviewed in 2021.",
+    ] + [f"Paragraph {k} of the story goes on about the budget and what it means for residents."
+         for k in range(8)]
+    thread = [
+        "Comments",
+        "Gaye",
+        "August 8, 2018 at 3:17 pm",
+        "Great piece, thanks for writing it up so clearly for the rest of us.",
+        "Nick A",
+        "2 days ago",
+        "I think we'll see similar updates to what the last model received this year.",
+        "Posted 2019-11-18 07:52",
+        "14.11.2019",
+    ]
+    x = line_features(article + thread, [False] * (len(article) + len(thread)))
+    stamp, near = FEATURES.index("stamp"), FEATURES.index("stamps_near")
+    assert [row[stamp] for row in x] == [0] * len(article) + [0, 0, 1, 0, 0, 1, 0, 1, 1]
+    comment = len(article) + 3
+    assert x[comment][near] >= 3 / 16 and x[0][near] == x[1][near] == 0
