@@ -29,9 +29,7 @@ def _keep_rows(table: pa.Table, column: str, drop_values: set[str] | None) -> pa
     return table.filter(mask)
 
 
-def _as_table(rows: list[dict] | pa.Table | RunLedger, schema: pa.Schema) -> pa.Table:
-    if isinstance(rows, RunLedger):
-        return rows.table()
+def _as_table(rows: list[dict] | pa.Table, schema: pa.Schema) -> pa.Table:
     return rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -113,7 +111,8 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
             os.rename(staged, live)
 
         # a whole-drop run's entries are streamed from the shards' files (ledger.RunLedger)
-        new_led = None if replaced is None else _as_table(ledger, LEDGER_SCHEMA)
+        run_ledger = RunLedger.of(ledger)
+        new_led = None if replaced is None else run_ledger.table()
         scope = None if replaced is None else set(replaced) | set(new_led["path"].to_pylist())
         rej_path = rejects_path(out, drop)
         found = readable(rej_path)
@@ -129,9 +128,7 @@ def commit_drop(out: Path, drop: str, staged: Path, *, replaced: set[str] | None
         legacy_path(rej_path).unlink(missing_ok=True)  # an older dataset's name, now replaced
 
         if scope is None:
-            pieces = (ledger.pieces() if isinstance(ledger, RunLedger)
-                      else [_as_table(ledger, LEDGER_SCHEMA)])
-            write_parquet_pieces(pieces, ledger_path(out, drop), LEDGER_SCHEMA)
+            write_parquet_pieces(run_ledger.pieces(), ledger_path(out, drop), LEDGER_SCHEMA)
         else:
             write_parquet(pa.concat_tables([_keep_rows(read_ledger(out, drop), "path", scope),
                                             new_led]), ledger_path(out, drop))

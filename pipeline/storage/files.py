@@ -44,16 +44,13 @@ def write_parquet(table: pa.Table, dest: Path) -> None:
         pq.write_table(table, tmp, compression="zstd")
 
 
-def write_parquet_pieces(pieces, dest: Path, schema: pa.Schema) -> int:
-    """Tables of one schema written to `dest` one at a time (a row group or more each), whole
-    or not at all, so memory holds one piece. Returns the number of rows written."""
-    rows = 0
+def write_parquet_pieces(pieces, dest: Path, schema: pa.Schema) -> None:
+    """Tables of `schema` written to `dest` one at a time (a row group or more each), whole or
+    not at all, so memory holds one piece."""
     with atomic_path(dest) as tmp:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
             for t in pieces:
-                writer.write_table(t.cast(schema))
-                rows += t.num_rows
-    return rows
+                writer.write_table(t)
 
 
 def write_text(dest: Path, text: str) -> None:

@@ -108,14 +108,13 @@ def problem_tables(drop: str, run_id: str, problems: list[SourceFile]) -> tuple[
             pa.Table.from_pylist(rej, schema=REJECT_SCHEMA))
 
 
-def moves(deleted: list[dict], new_ledger: "pa.Table | RunLedger") -> list[dict]:
+def moves(deleted: list[dict], new_ledger: "pa.Table | list[dict] | RunLedger") -> list[dict]:
     """Deleted files whose content reappeared under a new path in this run: {from, to}."""
     wanted = {d["sha256"] for d in deleted if d.get("sha256")}
     if not wanted:  # a whole-drop run deletes nothing: its ledger is not read at all
         return []
-    pieces = new_ledger.pieces() if isinstance(new_ledger, RunLedger) else [new_ledger]
     by_hash: dict[str, str] = {}
-    for t in pieces:
+    for t in RunLedger.of(new_ledger).pieces():
         hit = t.filter(pc.is_in(t["sha256"], value_set=pa.array(sorted(wanted), pa.string())))
         for row in hit.select(["path", "sha256"]).to_pylist():
             by_hash.setdefault(row["sha256"], row["path"])
@@ -132,13 +131,23 @@ class RunLedger:
     def __init__(self, files: list[Path], tables: list[pa.Table] = ()):
         self.files, self.tables = list(files), list(tables)
 
+    @classmethod
+    def of(cls, entries: "pa.Table | list[dict] | RunLedger") -> "RunLedger":
+        """Entries given any way (a RunLedger, a table, a list of rows) as a RunLedger."""
+        if isinstance(entries, RunLedger):
+            return entries
+        if not isinstance(entries, pa.Table):
+            entries = pa.Table.from_pylist(list(entries), schema=LEDGER_SCHEMA)
+        return cls([], [entries])
+
     def with_table(self, table: pa.Table) -> "RunLedger":
         return RunLedger(self.files, [*self.tables, table])
 
     def pieces(self) -> Iterator[pa.Table]:
         for path in self.files:
             yield read_parquet(path, LEDGER_SCHEMA)
-        yield from self.tables
+        for table in self.tables:
+            yield table.cast(LEDGER_SCHEMA)
 
     def table(self) -> pa.Table:
         return pa.concat_tables([LEDGER_SCHEMA.empty_table(), *self.pieces()])
