@@ -12,7 +12,8 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.report import write_report
-from pipeline.shard import clean_listed_shard, write_part
+from pipeline import furniture
+from pipeline.shard import clean_listed_shard, count_listed_shard, write_part
 from pipeline.storage import commit, duplicates, layout, ledger, planning, runs, staging
 
 from flows import console, reporting, startup
@@ -41,6 +42,15 @@ def clean_shard_task(drop_dir: str, files_path: str, record_prefix: str, run_id:
     return result
 
 
+@task(name="count-lines", retries=2, retry_delay_seconds=1)
+def count_lines_task(drop_dir: str, files_path: str, record_prefix: str, config: dict,
+                     workers: int) -> dict:
+    """Wave 0, when the run's furniture_min_docs is on: the line keys of one shard's documents
+    (pipeline/furniture.py), written beside its records."""
+    args = (drop_dir, files_path, record_prefix, config)
+    return run_in_pool(workers, count_listed_shard, *args) if workers > 0 else count_listed_shard(*args)
+
+
 @task(name="write-part", retries=2, retry_delay_seconds=1)
 def write_part_task(record_prefix: str, part_path: str, run_id: str, drop: str, config: dict,
                     workers: int) -> dict:
@@ -52,7 +62,8 @@ def write_part_task(record_prefix: str, part_path: str, run_id: str, drop: str, 
 def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
                   workers: int, wave: str = "clean", cleaned=None) -> list[dict]:
     """Submit one task per shard of the plan to the current flow's task runner and gather their
-    results (in shard order): wave "clean" cleans every shard, wave "write" writes the part of
+    results (in shard order): wave "lines" counts every shard's lines (the furniture pre-pass,
+    when the run has it on), wave "clean" cleans every shard, wave "write" writes the part of
     every shard that has rows. Runs inside a flow: clean-drop's own (local worker pool) or the
     clean-shards subflow (Dask). `cleaned(i)`: called for shard i once it and every shard before
     it are cleaned (the duplicate matching takes them in that order).
@@ -62,6 +73,11 @@ def submit_shards(plan: str, staged: str, run_id: str, drop: str, config: dict,
     API, which caps them at 512 KB."""
     spec = json.loads(Path(plan).read_text())
     drop_dir, n, records = spec["drop_dir"], spec["shards"], Path(spec["records"])
+    if wave == "lines":
+        futures = [count_lines_task.submit(drop_dir, str(records / f"shard-{i:05d}.files.json"),
+                                           str(records / f"shard-{i:05d}"), config, workers)
+                   for i in range(n)]
+        return [f.result() for f in futures]
     if wave == "write":
         futures = [write_part_task.submit(str(records / f"shard-{i:05d}"),
                                           str(Path(staged) / layout.staged_part_name(run_id, i)),
@@ -133,6 +149,7 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
     for f in problems:
         logger.warning("not read: %s (%s: %s)", f.path, f.problem, f.detail)
     workers = default_workers() if workers is None else workers
+    furniture_docs = furniture.min_docs(config)
     shard_bytes = max(1, int(config.shard_mb * 1024 * 1024))
     shards = planning.make_shards(readable, shard_bytes, config.max_shards,
                                   min_shards=max(1, workers) * 2,
@@ -177,6 +194,17 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
                 return submit_shards(str(plan), str(staged), run_id, drop, cfg, workers, name,
                                      cleaned)
         prefixes = [records / f"shard-{i:05d}" for i in range(n_shards)]
+        if furniture_docs and n_shards:
+            console.doing("counting lines that recur across the drop", announce=False)
+            t = time.perf_counter()
+            wave("lines")
+            common = furniture.merge([f"{p}.lines.npz" for p in prefixes], furniture_docs,
+                                     str(layout.furniture_path(prefixes[0])))
+            phases["furniture"] = time.perf_counter() - t
+            logger.info("%d line(s) recur in %d or more documents of the drop: removed as "
+                        "repeated_in_drop", len(common), furniture_docs)
+            console.doing(f"cleaning {n_shards} shard(s)", announce=False)
+            mark = time.perf_counter()
         carried = (duplicates.carried_index(out, drop, processed | {d["path"] for d in deleted})
                    if incremental else None)
         # duplicates: the drop against itself and every committed drop before it. A local
@@ -218,7 +246,8 @@ def run_drop(drop_dir: Path, out: Path, config, *, files: list[planning.SourceFi
     phases["commit"] = time.perf_counter() - mark
     # `seconds`: the run from its start to its commit, written once, so the run summary, the
     # console and every report show the same figure; the report's own time is phases["report"].
-    clean_seconds = phases["shards"] + phases["duplicates"] + phases["write"]
+    clean_seconds = (phases.get("furniture", 0.0) + phases["shards"] + phases["duplicates"]
+                     + phases["write"])
     summary = reporting.summarize(results, rejects, unread=len(problems), run_id=run_id, drop=drop, drop_dir=str(drop_dir),
                                   out=str(out), shards=n_shards, workers=workers,
                                   dask_address=dask_address, incremental=incremental,

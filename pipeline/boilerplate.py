@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import chain
 from dataclasses import dataclass, field
 
@@ -335,9 +336,15 @@ def _strip(text: str, max_share: float, model, drop_lines, line_rule, hit) -> Bo
     doc = _cut(text)
     rule, bullet = _catalog(doc, line_rule, hit)
     n = len(doc.units)
-    if drop_lines is not None:
-        for i in range(n):
-            if rule[i] is None and drop_lines.is_common(doc.units[i]):
+    if drop_lines is not None and drop_lines.common:
+        units = doc.units
+        common = [i for i in range(n) if rule[i] is None and drop_lines.is_common(units[i])]
+        # A document whose prose is mostly lines found elsewhere in the drop is a copy of another
+        # document (a version the near-duplicate test missed), not a page around its furniture:
+        # it keeps the recurring prose, and loses only the menus, labels and footers among them.
+        copy = bool(common) and _prose_words(units, common) > COPY_SHARE * _prose_words(units, range(n))
+        for i in common:
+            if not (copy and is_prose(units[i])):
                 rule[i] = REPEATED
     if model is not None and classifier_applies(doc.units):
         feats = line_features(doc.units, [r is not None for r in rule])
@@ -481,10 +488,23 @@ _WS = re.compile(r"\s+")
 _HAS_WORD = re.compile(r"\w")
 
 
-def _line_key(unit: str) -> bytes:
-    # a stable digest (Python's hash() of a str changes between processes)
-    return hashlib.blake2b(_WS.sub(" ", unit.strip()).encode("utf-8", "surrogatepass"),
-                           digest_size=8).digest()
+COPY_SHARE = 0.5  # recurring lines holding more of a document's prose words than this: a copy
+
+
+def prose_words(unit: str) -> int:
+    """The words of a prose unit (boilerplate_model.is_prose), 0 for any other: what tells a copy
+    of a story (its paragraphs recur) from a page of a site (its menus and footers recur)."""
+    return len(unit.split()) if is_prose(unit) else 0
+
+
+def _prose_words(units: list[str], indices) -> int:
+    return sum(prose_words(units[i]) for i in indices)
+
+
+def _line_key(unit: str) -> int:
+    # a stable 64-bit digest (Python's hash() of a str changes between processes)
+    return int.from_bytes(hashlib.blake2b(_WS.sub(" ", unit.strip()).encode("utf-8", "surrogatepass"),
+                                          digest_size=8).digest(), "little")
 
 
 @dataclass
@@ -492,49 +512,51 @@ class DropLines:
     """Lines that recur across many documents of one drop: site furniture (menus, footers, sign-in
     and newsletter blocks) that a page dump repeats on every page of a site, in any wording.
 
-    It needs a view across the documents of a drop, so it is a pre-pass: `count` the units of
-    each batch of documents (a shard), `merge` the counts of all batches, then pass the result to
+    It needs a view across the documents of a drop, so it is a pre-pass (pipeline/furniture.py,
+    which builds it; `furniture.from_texts` for a list of texts), and the result is passed to
     `strip_boilerplate(..., drop_lines=...)` for every document of the drop. A line counts once
     per distinct document, where documents that share their longest line are one document (the
-    same story filed twice is not furniture). Units without a word character are not counted.
+    same story filed twice is not furniture), nor do near-duplicates of an earlier document's
+    prose (a story filed again with edits). Units without a word character are not counted.
     """
 
-    common: frozenset[bytes]
+    common: frozenset[int]
     min_docs: int
 
     @staticmethod
-    def count(texts) -> Counter:
-        """Per line key: in how many distinct documents of `texts` it occurs."""
-        counts: Counter = Counter()
-        seen_docs: set[bytes] = set()
-        for text in texts:
-            units = [u for u in _cut(text).units if _HAS_WORD.search(u)]
-            if not units:
-                continue
-            fingerprint = _line_key(max(units, key=len))
-            if fingerprint in seen_docs:
-                continue
-            seen_docs.add(fingerprint)
-            counts.update({_line_key(u) for u in units})
-        return counts
-
-    @classmethod
-    def merge(cls, counts, min_docs: int = 5) -> "DropLines":
-        total: Counter = Counter()
-        for c in counts:
-            total.update(c)
-        return cls(frozenset(k for k, v in total.items() if v >= min_docs), min_docs)
-
-    @classmethod
-    def from_texts(cls, texts, min_docs: int = 5) -> "DropLines":
-        return cls.merge([cls.count(texts)], min_docs)
+    def keys_of(text: str) -> tuple[int, set[int], str] | None:
+        """(the document's fingerprint: the key of its longest unit, the keys of its units, its
+        prose units joined), or None for a text without a unit that has a word character. What
+        the drop-level pre-pass (pipeline/furniture.py) records per document."""
+        units = [u for u in _cut(text).units if _HAS_WORD.search(u)]
+        if not units:
+            return None
+        return (_line_key(max(units, key=len)), {_line_key(u) for u in units},
+                "\n".join(u for u in units if is_prose(u)))
 
     def is_common(self, unit: str) -> bool:
         return bool(self.common) and _line_key(unit) in self.common
 
 
+# The drop's recurring lines while a shard is cleaned (pipeline/furniture.py sets them when the
+# run's `furniture_min_docs` is on); a context variable, so that threads cleaning shards of
+# different drops each see their own.
+_DROP_LINES: ContextVar["DropLines | None"] = ContextVar("drop_lines", default=None)
+
+
+@contextmanager
+def using_drop_lines(drop_lines: "DropLines | None"):
+    """Within the block, the step removes the lines of `drop_lines` (None: none)."""
+    token = _DROP_LINES.set(drop_lines)
+    try:
+        yield
+    finally:
+        _DROP_LINES.reset(token)
+
+
 def _apply(doc, config) -> dict:
-    bp = strip_boilerplate(doc.text, max_share=config.max_boilerplate_share)
+    bp = strip_boilerplate(doc.text, max_share=config.max_boilerplate_share,
+                           drop_lines=_DROP_LINES.get())
     doc.replace_lines(bp.text, bp.words)
     return {"boilerplate": bp.removed, "boilerplate_share": bp.share, "boilerplate_heavy": bp.heavy}
 
@@ -548,7 +570,11 @@ STEP = Step(
         pa.field("boilerplate_heavy", pa.bool_(), nullable=False),
     ),
     options=(Option("max_boilerplate_share", float, 0.5,
-                    "flag documents losing more than this share of their words to boilerplate"),),
+                    "flag documents losing more than this share of their words to boilerplate"),
+             Option("furniture_min_docs", int, 0,
+                    "remove a line found in at least this many distinct documents of the drop as "
+                    "site furniture (rule repeated_in_drop); 0: off. Costs a first pass over the "
+                    "drop's files (docs/boilerplate.md)")),
     stats=(Counts("lines_removed", "boilerplate", label="boilerplate lines removed by rule"),
            Total("heavy", "boilerplate_heavy", label="boilerplate-heavy documents")),
     report=(Show("bars", "boilerplate", "Boilerplate lines removed by rule"),

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__, core, dedup, dedup_index, dupflags
+from . import __version__, boilerplate, core, dedup, dedup_index, dupflags, furniture
 from .document import Document
 from .inflate import Limits
 from .readahead import Readahead
@@ -27,7 +27,7 @@ from .readers import Reject, file_format, read_file
 from .schema import REJECT_SCHEMA, SCHEMA_VERSION
 from .step import StepStats
 from .storage.files import atomic_path, doc_write_options, write_parquet
-from .storage.layout import record_paths
+from .storage.layout import furniture_path, record_paths
 from .storage.ledger import LEDGER_SCHEMA, file_sha256, file_status
 from .storage.planning import PROBLEMS, check_file
 
@@ -125,12 +125,14 @@ def _records_with_retry(path: Path, rel: str, text_field: str, sleep=time.sleep,
 
 
 def clean_files(drop_dir: str, files: list[str], spill_path: str, index_path: str | None,
-                run_id: str, drop: str, config: dict | None = None, steps=None) -> dict:
+                run_id: str, drop: str, config: dict | None = None, steps=None,
+                drop_lines: "boilerplate.DropLines | None" = None) -> dict:
     """Wave 1 (pipeline/dupflags.py): clean `files` (paths relative to `drop_dir`); the clean
     batches go uncompressed to `spill_path` (Arrow IPC), their duplicate-index rows to
     `index_path`. Neither file is written when no document survives. `steps`: the steps to run
     (default core.STEPS); with `index_path` None no signatures are made (the benchmark's floor:
-    no steps, no duplicates: reading, decoding, rows and writing only).
+    no steps, no duplicates: reading, decoding, rows and writing only). `drop_lines`: the drop's
+    recurring lines for the boilerplate step (pipeline/furniture.py), when the run counts them.
 
     Returns {"rows": n, "ledger": [...], "rejects": [...], "stats": {...}}.
     """
@@ -147,7 +149,8 @@ def clean_files(drop_dir: str, files: list[str], spill_path: str, index_path: st
     ledger, rejects = [], []
 
     with atomic_path(Path(spill_path)) as spill_tmp, \
-            atomic_path(Path(index_path or f"{spill_path}.none")) as index_tmp:
+            atomic_path(Path(index_path or f"{spill_path}.none")) as index_tmp, \
+            boilerplate.using_drop_lines(drop_lines):
         spill = index = None
 
         def flush():
@@ -265,8 +268,9 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
     dups = steps is None
     spill, index = out.with_name(f"{out.name}.spill"), out.with_name(f"{out.name}.index.pq")
     try:
+        drop_lines = furniture.for_files(drop_dir, files, config, out) if dups else None
         result = clean_files(drop_dir, files, str(spill), str(index) if dups else None, run_id,
-                             drop, config, steps)
+                             drop, config, steps, drop_lines)
         if result["rows"]:
             t = time.perf_counter()
             flags = dupflags.within(pq.read_table(index)) if dups else None
@@ -287,6 +291,13 @@ def clean_shard(drop_dir: str, files: list[str], part_path: str, run_id: str, dr
     return result
 
 
+def count_listed_shard(drop_dir: str, files_path: str, record_prefix: str, config: dict | None = None) -> dict:
+    """The furniture pre-pass for an orchestrator (pipeline/furniture.py): the line keys of the
+    shard's files (list in `files_path`) to `<prefix>.lines.npz`. Returns {"documents", "seconds"}."""
+    files = json.loads(Path(files_path).read_text())
+    return furniture.count_files(drop_dir, files, f"{record_prefix}.lines.npz", config)
+
+
 def clean_listed_shard(drop_dir: str, files_path: str, record_prefix: str, run_id: str,
                        drop: str, config: dict | None = None) -> dict:
     """Wave 1 for an orchestrator: the file list is read from `files_path` (a JSON list); the
@@ -295,8 +306,10 @@ def clean_listed_shard(drop_dir: str, files_path: str, record_prefix: str, run_i
     `<prefix>.rejects.pq`), so nothing bulky travels through task parameters, results or process
     pipes. Returns {"rows", "stats"}; wave 2 is `write_part`."""
     files = json.loads(Path(files_path).read_text())
+    n = furniture.min_docs(core.Config.from_dict(config))
+    drop_lines = furniture.load(str(furniture_path(record_prefix)), n) if n else None
     result = clean_files(drop_dir, files, f"{record_prefix}.spill", f"{record_prefix}.index.pq",
-                         run_id, drop, config)
+                         run_id, drop, config, drop_lines=drop_lines)
     ledger_file, rejects_file = record_paths(record_prefix)
     write_parquet(pa.Table.from_pylist(result.pop("ledger"), schema=LEDGER_SCHEMA), ledger_file)
     write_parquet(pa.Table.from_pylist(result.pop("rejects"), schema=REJECT_SCHEMA), rejects_file)

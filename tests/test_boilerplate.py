@@ -483,25 +483,52 @@ def test_model_none_is_the_catalog_alone():
 
 # --- recurring lines across a drop -------------------------------------------------------------
 def test_drop_lines_remove_site_furniture_repeated_across_documents():
-    from pipeline.boilerplate import DropLines
+    from pipeline.furniture import from_texts
 
     header = ["SubscribeSign In", "TVExpand the sub menu"]
     docs = [doc(*header, ARTICLE_LINES[k], f"This is report number {k} in the series.") for k in range(6)]
-    drop = DropLines.from_texts(docs, min_docs=5)
+    drop = from_texts(docs, min_docs=5)
     res = strip_boilerplate(docs[0], drop_lines=drop, model=None)
     assert res.removed == [("repeated_in_drop", h) for h in header]
     assert res.text == doc(ARTICLE_LINES[0], "This is report number 0 in the series.")
     # below min_docs nothing is common
-    assert DropLines.from_texts(docs[:4], min_docs=5).common == frozenset()
+    assert from_texts(docs[:4], min_docs=5).common == frozenset()
 
 
 def test_drop_lines_count_the_same_story_once():
-    from pipeline.boilerplate import DropLines
+    from pipeline.furniture import from_texts
 
     story = doc("Related stories", *ARTICLE_LINES[:3])
-    drop = DropLines.from_texts([story] * 8, min_docs=2)
+    drop = from_texts([story] * 8, min_docs=2)
     assert drop.common == frozenset()
     assert strip_boilerplate(story, drop_lines=drop).text == strip_boilerplate(story).text
+
+
+def test_versions_of_one_story_with_edited_leads_are_not_furniture():
+    """An agency story filed again and again with a new lead (so a new longest line each time):
+    its other paragraphs recur in every version, but a version made mostly of recurring lines is
+    a copy, so they neither count nor are removed; the site's header around them still is."""
+    from pipeline.furniture import from_texts
+
+    body = [f"{line} It was the {k}th paragraph of the agency's account." for k, line in
+            enumerate(ARTICLE_LINES[:4])]
+    versions = [doc(f"UPDATE {v}: the toll rose to {v + 10} by the evening, officials said, as "
+                    f"rescue teams reached the last of the villages cut off since the weekend.",
+                    *body) for v in range(6)]
+    drop = from_texts(versions, min_docs=3)
+    assert not any(drop.is_common(line) for line in body)
+    for text in versions:
+        assert strip_boilerplate(text, drop_lines=drop, model=None).text == \
+            strip_boilerplate(text, model=None).text
+    # and a version that does recur as a page of a site keeps its body, not the site's header
+    header = ["SubscribeSign In", "TVExpand the sub menu", "Most Popular Videos"]
+    pages = [doc(*header, f"Report {k} of the day: {ARTICLE_LINES[k % len(ARTICLE_LINES)]}",
+                 f"This is report number {k} in the series, filed on day {k} of the inquiry.")
+             for k in range(6)]
+    drop = from_texts(versions + pages, min_docs=3)
+    res = strip_boilerplate(pages[0], drop_lines=drop, model=None)
+    assert [line for rule, line in res.removed if rule == "repeated_in_drop"] == header
+    assert not any(drop.is_common(line) for line in body)
 
 
 def test_timestamp_features_mark_comment_threads_not_dated_articles():

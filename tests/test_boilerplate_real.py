@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.boilerplate import REPEATED, DropLines, strip_boilerplate
+from pipeline.boilerplate import REPEATED, prose_words, strip_boilerplate
+from pipeline.furniture import from_texts
 from pipeline.boilerplate_model import FEATURES, load_model
 
 PAGES = Path(__file__).resolve().parents[2] / "shared" / "realdev" / "boilerplate" / "pages.jsonl.gz"
@@ -75,17 +76,27 @@ def _site_furniture(page: dict) -> tuple[list[str], list[str]]:
 
 def test_drop_lines_on_a_synthetic_site_drop(pages):
     # one site's header and footer around twelve other sites' articles, as a drop of one site
-    # gives them: the pre-pass takes the repeated furniture and no article token
+    # gives them: the pre-pass takes the repeated furniture and no article token. This site's
+    # furniture holds 385 words of prose (sign-in and cookie notices): a page whose article has
+    # less prose than that looks like a copy of a story (boilerplate.COPY_SHARE), so it loses
+    # the recurring menus and labels and keeps the recurring prose.
     site = max(pages[:40], key=lambda p: sum(map(len, _site_furniture(p))))
     head, foot = _site_furniture(site)
     others = [p for p in pages if p is not site][:12]
     docs = ["\n\n".join(head + [p["truth"]] + foot) for p in others]
-    drop = DropLines.from_texts(docs, min_docs=5)
+    drop = from_texts(docs, min_docs=5)
     furniture = set(head + foot)
+    furniture_prose = sum(map(prose_words, furniture))
+    whole = 0
     for text, p in zip(docs, others):
         res = strip_boilerplate(text, model=None, drop_lines=drop)
         taken = [line for rule, line in res.removed if rule == REPEATED]
         assert taken and set(taken) <= furniture
         assert not tokens(p["truth"]) - tokens(res.text) - tokens("\n".join(line for _, line in res.removed if _ != REPEATED))
         left = [ln for ln in res.text.split("\n\n") if ln in furniture]
-        assert len(left) <= 0.1 * len(furniture)
+        if sum(map(prose_words, p["truth"].split("\n\n"))) > furniture_prose:
+            assert len(left) <= 0.1 * len(furniture)
+            whole += 1
+        else:  # what stays is the recurring prose (and symbols: units without a word character)
+            assert all(prose_words(ln) or not re.search(r"\w", ln) for ln in left)
+    assert whole >= 6

@@ -87,3 +87,9 @@ def staged_part_name(run_id: str, index: int) -> str:
 def record_paths(prefix) -> tuple[Path, Path]:
     """A shard's ledger entries and rejects, written beside its staged records."""
     return Path(f"{prefix}.ledger{TABLE_SUFFIX}"), Path(f"{prefix}.rejects{TABLE_SUFFIX}")
+
+
+def furniture_path(prefix) -> Path:
+    """The run's recurring lines (pipeline/furniture.py), merged once for all shards and read by
+    each: beside the shards' records (`prefix` is any shard's)."""
+    return Path(prefix).parent / "furniture.npy"
