@@ -484,7 +484,6 @@ def _inline_headlines(n_paras, para_of, lines, nwords, bullet, rule, hit) -> Non
 
 
 # --- recurring lines across a drop -------------------------------------------------------
-_WS = re.compile(r"\s+")
 _HAS_WORD = re.compile(r"\w")
 
 
@@ -502,8 +501,9 @@ def _prose_words(units: list[str], indices) -> int:
 
 
 def _line_key(unit: str) -> int:
-    # a stable 64-bit digest (Python's hash() of a str changes between processes)
-    return int.from_bytes(hashlib.blake2b(_WS.sub(" ", unit.strip()).encode("utf-8", "surrogatepass"),
+    # a stable 64-bit digest (Python's hash() of a str changes between processes) of the unit
+    # with its whitespace runs made one space (str.split's whitespace is the regex \s: same key)
+    return int.from_bytes(hashlib.blake2b(" ".join(unit.split()).encode("utf-8", "surrogatepass"),
                                           digest_size=8).digest(), "little")
 
 
@@ -531,8 +531,9 @@ class DropLines:
         units = [u for u in _cut(text).units if _HAS_WORD.search(u)]
         if not units:
             return None
-        return (_line_key(max(units, key=len)), {_line_key(u) for u in units},
-                "\n".join(u for u in units if is_prose(u)))
+        keys = list(map(_line_key, units))
+        longest = max(range(len(units)), key=lambda i: len(units[i]))
+        return keys[longest], set(keys), "\n".join(u for u in units if is_prose(u))
 
     def is_common(self, unit: str) -> bool:
         return bool(self.common) and _line_key(unit) in self.common
