@@ -14,8 +14,8 @@ It needs the whole drop before any document is cleaned, so a run with it on read
    twice, or again with edits, is not furniture); the keys found in at least `min_docs` counted
    documents are written to one file;
 3. the cleaning wave loads that file (`load`) and cleans with it (`boilerplate.using_drop_lines`):
-   those lines are removed as `repeated_in_drop`, each kept on its row with the rule, except in
-   a document whose prose is mostly them (a copy: it keeps its lines).
+   those lines are removed as `repeated_in_drop`, each kept on its row with the rule; a
+   document whose prose is mostly them (a copy) keeps the recurring prose lines.
 
 Reading fails quietly here on purpose: a file this pass cannot read or a record a step fails on is
 left out of the counts, and the cleaning wave, which reads everything again, quarantines it with

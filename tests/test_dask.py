@@ -82,12 +82,21 @@ def _rows(out: Path, drop: Path) -> tuple[list[str], list[dict]]:
     return [f.name for f in files], table.select(cols).to_pylist()
 
 
-@pytest.mark.parametrize("which", ["sample", "generated"])
+@pytest.mark.parametrize("which", ["sample", "generated", "site with --furniture-min-docs"])
 def test_dask_run_equals_local_run(which, dask_cluster, prefect_server, generated_drop, tmp_path):
-    drop, n_docs = (SAMPLE_DROP, 5) if which == "sample" else generated_drop
-    _run(drop, tmp_path / "local", prefect_server, "--workers", "2")
+    extra: tuple[str, ...] = ()
+    if which == "sample":
+        drop, n_docs = SAMPLE_DROP, 5
+    elif which == "generated":
+        drop, n_docs = generated_drop
+    else:  # the furniture pre-pass as a wave of its own on the cluster
+        from test_furniture import site_drop
+
+        drop, n_docs, extra = site_drop(tmp_path / "raw"), 10, ("--furniture-min-docs", "3")
+    _run(drop, tmp_path / "local", prefect_server, "--workers", "2", *extra)
     before, runs_before = dask_cluster.scheduler.transition_counter, _task_runs(prefect_server)
-    _run(drop, tmp_path / "dask", prefect_server, "--dask-address", dask_cluster.scheduler_address)
+    _run(drop, tmp_path / "dask", prefect_server, "--dask-address", dask_cluster.scheduler_address,
+         *extra)
     assert dask_cluster.scheduler.transition_counter > before  # the shards ran on the cluster
     local_parts, local = _rows(tmp_path / "local", drop)
     dask_parts, dask = _rows(tmp_path / "dask", drop)
@@ -101,3 +110,5 @@ def test_dask_run_equals_local_run(which, dask_cluster, prefect_server, generate
     assert len(local) == n_docs
     for a, b in zip(dask, local):
         assert a == b, a["doc_id"]
+    if extra:
+        assert any(b["rule"] == "repeated_in_drop" for r in dask for b in r["boilerplate"])
