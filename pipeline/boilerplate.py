@@ -285,16 +285,19 @@ def _wrap_width(lines: list[str], para_of: list[int]) -> int | None:
     return width if hits >= _WRAP_SHARE * len(breaks) else None
 
 
-def classifier_applies(units: list[str]) -> bool:
+def classifier_applies(units: list[str], taken: list[bool] | None = None) -> bool:
     """Whether the line classifier looks at a document at all. A page dump opens with the site's
     header (menus, sign-in, section lists) before the article's first sentence; a clean article
     opens with its text, at most after a headline and a byline. So a document of fewer than
     _MODEL_MIN_UNITS units, or whose first prose unit comes within the first
     _MODEL_MAX_OPENING + 1 units, is left to the catalog: lists and tables at the end of a clean
-    article (fixtures, seedings, line-ups) look like a page's footer, and stay."""
+    article (fixtures, seedings, line-ups) look like a page's footer, and stay. `taken`: per
+    unit, whether a catalog rule took it; those units are not the article's text, so they are
+    not its opening either (a cookie or newsletter notice above the menus is furniture)."""
     if len(units) < _MODEL_MIN_UNITS:
         return False
-    for i, u in enumerate(units[:_MODEL_MAX_OPENING + 1]):
+    opening = units if taken is None else [u for u, t in zip(units, taken) if not t]
+    for u in opening[:_MODEL_MAX_OPENING + 1]:
         if is_prose(u):
             return False
     return True
@@ -346,8 +349,9 @@ def _strip(text: str, max_share: float, model, drop_lines, line_rule, hit) -> Bo
         for i in common:
             if not (copy and is_prose(units[i])):
                 rule[i] = REPEATED
-    if model is not None and classifier_applies(doc.units):
-        feats = line_features(doc.units, [r is not None for r in rule])
+    taken = [r is not None for r in rule]
+    if model is not None and classifier_applies(doc.units, taken):
+        feats = line_features(doc.units, taken)
         cut = model.threshold
         marked = [i for i in range(n) if rule[i] is None and model.prob(feats[i]) < cut]
         # the classifier never empties a document: what it alone would take stays then

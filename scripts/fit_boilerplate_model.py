@@ -100,7 +100,7 @@ def build(pages: list[dict]) -> list[dict[str, dict]]:
                 "units": units, "cat": np.array(cat, bool),
                 "X": np.array(line_features(units, cat), float).reshape(len(units), len(FEATURES)),
                 "y": np.array(y) >= 0.5, "w": ntok / ntok.sum() if len(units) else ntok,
-                "applies": classifier_applies(units),
+                "applies": classifier_applies(units, cat),
             }
         out.append(per)
     return out
@@ -121,7 +121,7 @@ def kept_text(d: dict, probs: np.ndarray, threshold: float) -> str:
     catalog first; the classifier only where classifier_applies, never emptying)."""
     free = ~d["cat"]
     keep = free.copy()
-    if classifier_applies(d["units"]):
+    if classifier_applies(d["units"], list(d["cat"])):
         cand = free & (probs >= threshold)
         if cand.any():
             keep = cand

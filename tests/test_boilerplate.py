@@ -459,6 +459,27 @@ def test_classifier_leaves_a_clean_article_with_a_list_at_its_end():
     assert res.removed == [] and res.text == text
 
 
+def test_a_notice_the_catalog_takes_is_not_the_opening_of_an_article():
+    # a page dump that opens with its cookie and newsletter notices (prose, which the catalog
+    # takes) and then its menus is still a page dump: the classifier looks at it. The same
+    # article opening with its own text is not classified (the fixtures after it stay).
+    notices = ["We use cookies to improve your experience on our site. By continuing to browse "
+               "you agree to our use of cookies.",
+               "Sign up for our newsletter to get the latest news delivered to your inbox every morning."]
+    text = doc(*notices, *MENU, *ARTICLE_LINES, *FOOTER)
+    res = strip_boilerplate(text)
+    kept = res.text.split("\n\n")
+    assert [p for p in kept if p in ARTICLE_LINES] == ARTICLE_LINES
+    rules = dict((line, rule) for rule, line in res.removed)
+    assert {rules[n] for n in notices} == {"site_notice", "newsletter_cta"}
+    assert set(rules) <= set(notices + MENU + FOOTER)
+    assert sum(rule == "page_furniture" for rule in rules.values()) >= 3  # the classifier ran
+    from pipeline.boilerplate import classifier_applies, classifier_inputs
+
+    units, taken = classifier_inputs(text)
+    assert classifier_applies(units, taken) and not classifier_applies(units)
+
+
 class _TakeAll:
     threshold = 0.5
 
