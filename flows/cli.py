@@ -36,7 +36,20 @@ def _add_clean_options(p: argparse.ArgumentParser) -> None:
             p.add_argument(o.flag, dest=o.name, action=argparse.BooleanOptionalAction, default=None,
                            help=help_text)
         else:
-            p.add_argument(o.flag, dest=o.name, type=o.type, default=None, help=help_text)
+            p.add_argument(o.flag, dest=o.name, type=_checked(o), default=None, help=help_text)
+
+
+def _checked(option):
+    """argparse's type for `option`: its type, then its check (a refused value is a usage error
+    naming the option, before anything starts)."""
+    def convert(text: str):
+        value = option.type(text)  # a ValueError here: argparse's "invalid int value: 'x'"
+        try:
+            return option.check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = option.type.__name__  # argparse names the type in its message
+    return convert
 
 
 def build_parser() -> argparse.ArgumentParser:

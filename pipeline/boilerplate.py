@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from .options import Option
+from .options import SHARE, Option
 from .rulesfile import Doc, Opt, load_rules
 from .step import Counts, Show, Step, Total
 
@@ -575,11 +575,13 @@ STEP = Step(
         pa.field("boilerplate_heavy", pa.bool_(), nullable=False),
     ),
     options=(Option("max_boilerplate_share", float, 0.5,
-                    "flag documents losing more than this share of their words to boilerplate"),
+                    "flag documents losing more than this share of their words to boilerplate",
+                    valid=SHARE),
              Option("furniture_min_docs", int, 0,
                     "remove a line found in at least this many distinct documents of the drop as "
                     "site furniture (rule repeated_in_drop); 0: off. Costs a first pass over the "
-                    "drop's files (docs/boilerplate.md)")),
+                    "drop's files (docs/boilerplate.md)",
+                    valid=(lambda v: v == 0 or v >= 2, "0 (off) or at least 2"))),
     stats=(Counts("lines_removed", "boilerplate", label="boilerplate lines removed by rule"),
            Total("heavy", "boilerplate_heavy", label="boilerplate-heavy documents")),
     report=(Show("bars", "boilerplate", "Boilerplate lines removed by rule"),

@@ -41,11 +41,10 @@ _U8 = np.dtype("<u8")
 
 
 def min_docs(config) -> int:
-    """The run's `furniture_min_docs`, checked: 0 (off) or at least 2."""
-    n = config.furniture_min_docs
-    if n != 0 and n < 2:
-        raise ValueError(f"option furniture_min_docs must be 0 (off) or at least 2, got {n}")
-    return n
+    """The run's `furniture_min_docs`: 0 (off) or at least 2, checked by its Option (again here:
+    a Config built directly, not from a dict, is not checked)."""
+    option = next(o for o in boilerplate.STEP.options if o.name == "furniture_min_docs")
+    return option.check(config.furniture_min_docs)
 
 
 def _pre_steps() -> list:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from .options import Option
+from .options import SHARE, Option
 from .rulesfile import Doc, load_rules
 from .step import Counts, Show, Step, Top, Total
 
@@ -302,7 +302,7 @@ STEP = Step(
         pa.field("mt_suspect", pa.bool_(), nullable=False),
     ),
     options=(Option("mt_threshold", float, DEFAULT_THRESHOLD,
-                    "mt_score at or above which a document is mt_suspect"),),
+                    "mt_score at or above which a document is mt_suspect", valid=SHARE),),
     stats=(Counts("flags", "mt_flags", label="MT flags by rule"),
            Total("suspects", "mt_suspect", label="MT suspects"),
            Top("top_flagged", TOP_FLAGGED,

@@ -21,6 +21,8 @@ class Option:
     nullable: bool = False
     # False: a Config field the library reads, but neither a CLI flag nor a flow parameter.
     exposed: bool = True
+    # (test, what it asks in words): a value the test refuses is an error naming the option
+    valid: tuple | None = None
 
     @property
     def flag(self) -> str:
@@ -36,7 +38,14 @@ class Option:
             return float(value)
         if not isinstance(value, self.type) or (self.type is int and isinstance(value, bool)):
             raise ValueError(f"option {self.name} must be {self.type.__name__}, got {value!r}")
+        if self.valid is not None and not self.valid[0](value):
+            raise ValueError(f"option {self.name} must be {self.valid[1]}, got {value!r}")
         return value
+
+
+POSITIVE = (lambda v: v > 0, "greater than 0")
+AT_LEAST_ONE = (lambda v: v >= 1, "at least 1")
+SHARE = (lambda v: 0 <= v <= 1, "between 0 and 1")
 
 
 RUN_OPTIONS: list[Option] = [
@@ -45,11 +54,13 @@ RUN_OPTIONS: list[Option] = [
            "body, content, article, maintext that a record (JSONL) or a file's header (CSV, "
            "Parquet) has"),
     Option("workers", int, None,
-           "local worker processes (default: one per core)", nullable=True),
+           "local worker processes (default: one per core)", nullable=True,
+           valid=(lambda v: v >= 0, "0 or more")),
     # Coarse on purpose: every task costs API calls that compete with the workers for the cores.
     Option("shard_mb", float, 16.0,
-           "target input MB per shard, i.e. per Prefect task (a bigger file is a shard of its own)"),
-    Option("max_shards", int, 64, "upper bound on shards per drop", exposed=False),
+           "target input MB per shard, i.e. per Prefect task (a bigger file is a shard of its own)",
+           valid=POSITIVE),
+    Option("max_shards", int, 64, "upper bound on shards per drop", exposed=False, valid=AT_LEAST_ONE),
     Option("allow_empty", bool, False,
            "let a run replace a committed drop with nothing (an empty or all-rejected drop, or "
            "every file deleted); without it such a run fails and the drop stays as it was"),
@@ -57,16 +68,17 @@ RUN_OPTIONS: list[Option] = [
            "`new`: keep the rows of files deleted from the raw drop (default: remove them in the "
            "same commit)"),
     Option("max_inflated_mb", float, 4096.0,
-           "a gzip file inflating past this many MB is rejected (decompression_limit)"),
+           "a gzip file inflating past this many MB is rejected (decompression_limit)",
+           valid=POSITIVE),
     Option("max_inflation_ratio", float, 100.0,
            "a gzip file inflating more than this many times its size (past its first 16 MB) is "
-           "rejected (decompression_limit)"),
+           "rejected (decompression_limit)", valid=AT_LEAST_ONE),
     Option("max_record_mb", float, 64.0,
            "a record (a .txt/.html file, a JSONL line, a CSV field) larger than this is rejected "
-           "(too_large)"),
+           "(too_large)", valid=POSITIVE),
     Option("batch_rows", int, 500,
            "rows per Arrow batch and Parquet row group (bounds memory for any file size)",
-           exposed=False),
+           exposed=False, valid=AT_LEAST_ONE),
 ]
 
 

@@ -3,11 +3,13 @@ everything else (schema, rows, stats, run summary, report, rules_version) follow
 an option is declared once and appears in the CLI and the flows."""
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline import core
 from pipeline.report import render
@@ -81,6 +83,28 @@ def test_cli_options_match_the_declared_options(capsys):
         help_text = capsys.readouterr().out
         for o in core.OPTIONS:
             assert (o.flag in help_text) == o.exposed, (command, o.name)
+
+
+@pytest.mark.parametrize("flag,value,says", [
+    ("--shard-mb", "-1", "option shard_mb must be greater than 0, got -1.0"),
+    ("--workers", "-2", "option workers must be 0 or more, got -2"),
+    ("--mt-threshold", "1.5", "option mt_threshold must be between 0 and 1, got 1.5"),
+    ("--max-boilerplate-share", "-0.1", "option max_boilerplate_share must be between 0 and 1"),
+    ("--max-inflation-ratio", "0.5", "option max_inflation_ratio must be at least 1"),
+    ("--furniture-min-docs", "1", "option furniture_min_docs must be 0 (off) or at least 2"),
+])
+def test_a_value_an_option_refuses_is_a_usage_error_naming_it(capsys, flag, value, says):
+    from flows.cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["run", "raw/sample-2020-01-09", flag, value])
+    assert exit_.value.code == 2 and says in capsys.readouterr().err
+    # the same check where a flow parameter or a notebook builds the run's Config
+    name = flag[2:].replace("-", "_")
+    opt = next(o for o in core.OPTIONS if o.name == name)
+    with pytest.raises(ValueError, match=re.escape(says)):
+        core.Config.from_dict({name: opt.type(value)})
+    core.Config.from_dict({name: opt.default})  # the default passes its own check
 
 
 def _imports(path: Path, package: str) -> set[str]:
