@@ -349,8 +349,8 @@ def _strip(text: str, max_share: float, model, drop_lines, line_rule, hit) -> Bo
         for i in common:
             if not (copy and is_prose(units[i])):
                 rule[i] = REPEATED
-    taken = [r is not None for r in rule]
-    if model is not None and classifier_applies(doc.units, taken):
+    taken = [r is not None for r in rule] if model is not None and n >= _MODEL_MIN_UNITS else None
+    if taken is not None and classifier_applies(doc.units, taken):
         feats = line_features(doc.units, taken)
         cut = model.threshold
         marked = [i for i in range(n) if rule[i] is None and model.prob(feats[i]) < cut]
