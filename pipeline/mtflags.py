@@ -6,11 +6,15 @@ Rules, weights, patterns and word lists live in rules/mt.toml (documented in doc
 Two scores:
 - rules only (`model=False`, the default of the function): density = 1000 * sum(weights) /
   max(n_words, min_words); score = 1 - exp(-density / scale); suspect = score >= rules_threshold;
-- with the model (`model=True`, what the pipeline uses) on English text and on text too short
-  to tag (`und`): the calibrated probability of pipeline.mtmodel, which takes the rule density
-  as one of its inputs; suspect = score >= threshold, and a suspect document's strongest model
-  words and word pairs become `model_ngram` flags. Text tagged another language keeps the
-  rules-only score (the model is English).
+- with the model (`model=True` or "words", what the pipeline uses by default) on English text
+  and on text too short to tag (`und`): the calibrated probability of pipeline.mtmodel, which
+  takes the rule density as one of its inputs; suspect = score >= threshold, and a suspect
+  document's strongest model words and word pairs become `model_ngram` flags. Text tagged
+  another language keeps the rules-only score (the model is English).
+- the strong mode (`model="strong"`, `--mt-model strong`): the same, with the probability of a
+  calibration over the word model and the hashed word and character n-gram model of
+  pipeline.mthashed (more MT found at the same false-positive rates; it adds about 1.3x the
+  core's CPU time: docs/flags.md); its default threshold is the one stored in that model's file.
 """
 from __future__ import annotations
 
@@ -65,6 +69,8 @@ _SS_CLOSE = frozenset(_SS["quotes_close"])
 _MN = _R["model_ngram"]
 _MODEL_FLAGS = int(_MN["max_flags"])
 _WORD_RE = re.compile(r"\S+")
+# The detectors of model mode (the `mt_model` option).
+MODELS = ("words", "strong")
 
 
 @dataclass
@@ -232,7 +238,7 @@ def flag_mt(
     entity_spans: list[tuple[str, int, int]] = (),
     threshold: float | None = None,
     words: list[str] | None = None,
-    model: bool = False,
+    model: bool | str = False,
 ) -> MTResult:
     """Flag MT signals in clean `text`; text-pattern rules only when lang == 'en'.
 
@@ -241,9 +247,12 @@ def flag_mt(
     `mangled_entity` flag (any language); unmapped spans (-1, -1) become start=end=0, excerpt ''.
     words: `text.split()` when the caller has it already.
     model: score English (and untagged, 'und') text with the shipped model (pipeline.mtmodel)
-    and the rule density;
-    threshold defaults to DEFAULT_THRESHOLD then, else to RULES_THRESHOLD.
+    and the rule density (True or "words"), or with the strong mode's two models ("strong");
+    threshold defaults to DEFAULT_THRESHOLD (words), to the strong model's stored threshold
+    (strong), else to RULES_THRESHOLD.
     """
+    if model not in MODELS and model not in (True, False):
+        raise ValueError(f"unknown MT model {model!r}: one of {', '.join(MODELS)}")
     if words is None:
         words = text.split()
     flags, density = rule_flags(text, lang=lang, entity_spans=entity_spans, words=words)
@@ -256,11 +265,19 @@ def flag_mt(
             return MTResult([], 0.0, False)
         score = 1.0 - math.exp(-density / _SCALE)
         return MTResult(flags, score, score >= threshold)
-    if threshold is None:
-        threshold = DEFAULT_THRESHOLD
     mdl = mtmodel.model()
     ws = mtmodel.words_of(text, words)
-    score = mdl.probability(mdl.margin(ws), len(words), density)
+    if model == "strong":
+        from . import mthashed
+
+        strong = mthashed.model()
+        if threshold is None:
+            threshold = strong.threshold
+        score = strong.probability(mdl.margin(ws), strong.margin(words), len(words), density)
+    else:
+        if threshold is None:
+            threshold = DEFAULT_THRESHOLD
+        score = mdl.probability(mdl.margin(ws), len(words), density)
     suspect = score >= threshold
     if suspect:
         flags = sorted(flags + _model_flags(text, ws, mdl), key=lambda f: (f.start, f.end, f.rule))
@@ -285,7 +302,7 @@ def _model_flags(text: str, ws: list[str], mdl) -> list[MTFlag]:
 
 def _apply(doc, config) -> dict:
     mt = flag_mt(doc.text, lang=doc["lang"], entity_spans=doc.spans, threshold=config.mt_threshold,
-                 words=doc.words(), model=True)
+                 words=doc.words(), model=config.mt_model)
     return {"mt_flags": [(f.rule, f.start, f.end, f.excerpt) for f in mt.flags],
             "mt_score": mt.score, "mt_suspect": mt.suspect}
 
@@ -301,8 +318,15 @@ STEP = Step(
         pa.field("mt_score", pa.float32(), nullable=False),
         pa.field("mt_suspect", pa.bool_(), nullable=False),
     ),
-    options=(Option("mt_threshold", float, DEFAULT_THRESHOLD,
-                    "mt_score at or above which a document is mt_suspect", valid=SHARE),),
+    options=(Option("mt_model", str, "words",
+                    "MT detector: 'words' (word n-gram model + rules) or 'strong' (adds a hashed "
+                    "word and character n-gram model: more MT found at the same false-positive "
+                    "rates; it adds about 1.3x the core's CPU time: docs/flags.md)",
+                    valid=(MODELS.__contains__, "'words' or 'strong'")),
+             Option("mt_threshold", float, None,
+                    "mt_score at or above which a document is mt_suspect (default: the chosen "
+                    f"model's calibrated operating point, {DEFAULT_THRESHOLD} for 'words')",
+                    nullable=True, valid=SHARE)),
     stats=(Counts("flags", "mt_flags", label="MT flags by rule"),
            Total("suspects", "mt_suspect", label="MT suspects"),
            Top("top_flagged", TOP_FLAGGED,

@@ -18,6 +18,7 @@ Features (`features` below is also what the training script uses, so they cannot
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import math
@@ -116,11 +117,7 @@ def calibration_features(margin: float, n_words: int, rule_density: float) -> li
     return [margin, margin * ll, ll, math.log1p(rule_density)]
 
 
-_MODEL: Model | None = None
-
-
+@functools.cache
 def model() -> Model:
-    global _MODEL
-    if _MODEL is None:
-        _MODEL = Model()
-    return _MODEL
+    """The shipped model, read once per process on first use."""
+    return Model()

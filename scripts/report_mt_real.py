@@ -9,6 +9,10 @@ scripts/mt_data.py) and prints, on the held-out scores:
   human references, and the recall of MT at 1%, 2% and 5% of originals flagged;
 - at the threshold (default: mt.toml's) the share flagged per class, per source language, per
   system and per domain; the BBC count; and the same for the rules-only score.
+
+Both modes are scored: the default (`--mt-model words`) and the strong mode (`--mt-model strong`,
+the hashed word and character n-gram model calibrated with the word model, at the threshold
+stored in its file); the tables are printed for the mode given by --mode (default: words).
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import numpy as np
 from pipeline import mtflags, mtmodel
 
 from .mt_data import FOLDS, load_rows
-from .train_mt_model import cross_validate, pick_threshold
+from .train_mt_model import cross_validate, cross_validate_strong, pick_threshold
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -77,16 +81,29 @@ def table(title, keys, rows, score, s, orig):
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threshold", type=float, default=mtflags.DEFAULT_THRESHOLD)
+    ap.add_argument("--threshold", type=float, default=None,
+                    help="threshold of the mode the tables are for (default: that mode's own)")
+    ap.add_argument("--mode", choices=mtflags.MODELS, default="words",
+                    help="the mode whose per-language, per-system and per-domain tables are printed")
     args = ap.parse_args(argv)
+    from pipeline import mthashed
+
     rows = load_rows()
     print(f"held-out split: folds {', '.join(FOLDS)} (fold = held-out source language; see scripts/mt_data.py)")
     cv = cross_validate(rows)
-    prob = cv["score"]  # as the pipeline reports it (model on English text, rules elsewhere)
+    strong = cross_validate_strong(rows, cv)
     n_other = sum(r.lang not in mtmodel.SCORED_LANGS for r in rows)
     print(f"{n_other} of {len(rows)} rows are tagged neither English nor 'und' and keep the rules score")
-    print(f"threshold that meets the operating point on these held-out scores: {pick_threshold(rows, prob):.2f}")
-    s = summary("model (default mode)", prob, rows, args.threshold)
+    thresholds = {"words": mtflags.DEFAULT_THRESHOLD, "strong": mthashed.model().threshold}
+    scores = {"words": cv["score"], "strong": strong["score"]}  # as the pipeline reports them
+    flagged = {}
+    for mode in mtflags.MODELS:
+        print(f"\n{mode} mode: threshold that meets the operating point on these held-out scores: "
+              f"{pick_threshold(rows, scores[mode]):.2f} (shipped: {thresholds[mode]:.2f})")
+        t = args.threshold if (args.threshold is not None and mode == args.mode) else thresholds[mode]
+        flagged[mode] = summary(f"--mt-model {mode}", scores[mode], rows, t)
+    prob, s = scores[args.mode], flagged[args.mode]
+    print(f"\n=== tables for --mt-model {args.mode} ===")
     orig = prob[[i for i, r in enumerate(rows) if r.kind == "original"]]
     table("per held-out source language (MT, human references) and originals per source:",
           lambda r: (r.fold if r.kind != "original" else r.pair, r.kind), rows, prob, s, orig)
