@@ -13,7 +13,7 @@ Two scores:
   another language keeps the rules-only score (the model is English).
 - the strong mode (`model="strong"`, `--mt-model strong`): the same, with the probability of a
   calibration over the word model and the hashed word and character n-gram model of
-  pipeline.mthashed (more MT found at the same false-positive rates; it adds about 1.3x the
+  pipeline.mthashed (more MT found at the same false-positive rates; it adds about 1.25x the
   core's CPU time: docs/flags.md); its default threshold is the one stored in that model's file.
 """
 from __future__ import annotations
@@ -321,7 +321,7 @@ STEP = Step(
     options=(Option("mt_model", str, "words",
                     "MT detector: 'words' (word n-gram model + rules) or 'strong' (adds a hashed "
                     "word and character n-gram model: more MT found at the same false-positive "
-                    "rates; it adds about 1.3x the core's CPU time: docs/flags.md)",
+                    "rates; it adds about 1.25x the core's CPU time: docs/flags.md)",
                     valid=(MODELS.__contains__, "'words' or 'strong'")),
              Option("mt_threshold", float, None,
                     "mt_score at or above which a document is mt_suspect (default: the chosen "
