@@ -13,8 +13,12 @@ Two scores:
   another language keeps the rules-only score (the model is English).
 - the strong mode (`model="strong"`, `--mt-model strong`): the same, with the probability of a
   calibration over the word model and the hashed word and character n-gram model of
-  pipeline.mthashed (more MT found at the same false-positive rates; it adds about 1.25x the
-  core's CPU time: docs/flags.md); its default threshold is the one stored in that model's file.
+  pipeline.mthashed (the best ranking; it adds about 1.25x the core's CPU time: docs/flags.md);
+  its default threshold is the one stored in that model's file.
+- the cascade (`model="cascade"`, `--mt-model cascade`, the pipeline's default): the word model's
+  probability, replaced by the strong mode's where it is at least mt.toml's `strong_from`; the
+  second model then runs on a few percent of news documents. Its default threshold is stored in
+  the strong model's file too.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ NAME = "mtflags"
 _W = {"weight": float, "doc": Doc}
 RULES = load_rules("mt", {
     "score": {"min_words": int, "scale": float, "rules_threshold": float, "threshold": float,
+              "strong_from": float,
               "excerpt_context": int},
     "rules": {
         "mangled_entity": {**_W, "repair_rules": [str]},
@@ -54,6 +59,7 @@ RULES_VERSION: str = RULES.version
 _SCORE = _CATALOG["score"]
 DEFAULT_THRESHOLD: float = float(_SCORE["threshold"])  # model mode (the pipeline's default)
 RULES_THRESHOLD: float = float(_SCORE["rules_threshold"])  # rules-only score
+STRONG_FROM: float = float(_SCORE["strong_from"])  # cascade mode: where the second model runs
 _R = _CATALOG["rules"]
 WEIGHTS: dict[str, float] = {name: float(rule["weight"]) for name, rule in _R.items()}
 _CTX = int(_SCORE["excerpt_context"])
@@ -70,7 +76,7 @@ _MN = _R["model_ngram"]
 _MODEL_FLAGS = int(_MN["max_flags"])
 _WORD_RE = re.compile(r"\S+")
 # The detectors of model mode (the `mt_model` option).
-MODELS = ("words", "strong")
+MODELS = ("words", "cascade", "strong")
 
 
 @dataclass
@@ -247,9 +253,10 @@ def flag_mt(
     `mangled_entity` flag (any language); unmapped spans (-1, -1) become start=end=0, excerpt ''.
     words: `text.split()` when the caller has it already.
     model: score English (and untagged, 'und') text with the shipped model (pipeline.mtmodel)
-    and the rule density (True or "words"), or with the strong mode's two models ("strong");
-    threshold defaults to DEFAULT_THRESHOLD (words), to the strong model's stored threshold
-    (strong), else to RULES_THRESHOLD.
+    and the rule density (True or "words"), with the strong mode's two models ("strong"), or
+    with the word model and, from STRONG_FROM up, the two models ("cascade");
+    threshold defaults to DEFAULT_THRESHOLD (words), to the strong model file's thresholds
+    (strong, cascade), else to RULES_THRESHOLD.
     """
     if model not in MODELS and model not in (True, False):
         raise ValueError(f"unknown MT model {model!r}: one of {', '.join(MODELS)}")
@@ -267,17 +274,21 @@ def flag_mt(
         return MTResult(flags, score, score >= threshold)
     mdl = mtmodel.model()
     ws = mtmodel.words_of(text, words)
-    if model == "strong":
+    margin = mdl.margin(ws)
+    if model in ("strong", "cascade"):
         from . import mthashed
 
         strong = mthashed.model()
         if threshold is None:
-            threshold = strong.threshold
-        score = strong.probability(mdl.margin(ws), strong.margin(words), len(words), density)
+            threshold = strong.cascade_threshold if model == "cascade" else strong.threshold
+        # cascade: the word model first; the second model only where that is not clearly low
+        score = mdl.probability(margin, len(words), density) if model == "cascade" else None
+        if score is None or score >= STRONG_FROM:
+            score = strong.probability(margin, strong.margin(words), len(words), density)
     else:
         if threshold is None:
             threshold = DEFAULT_THRESHOLD
-        score = mdl.probability(mdl.margin(ws), len(words), density)
+        score = mdl.probability(margin, len(words), density)
     suspect = score >= threshold
     if suspect:
         flags = sorted(flags + _model_flags(text, ws, mdl), key=lambda f: (f.start, f.end, f.rule))
@@ -318,14 +329,16 @@ STEP = Step(
         pa.field("mt_score", pa.float32(), nullable=False),
         pa.field("mt_suspect", pa.bool_(), nullable=False),
     ),
-    options=(Option("mt_model", str, "words",
-                    "MT detector: 'words' (word n-gram model + rules) or 'strong' (adds a hashed "
-                    "word and character n-gram model: more MT found at the same false-positive "
-                    "rates; it adds about 1.25x the core's CPU time: docs/flags.md)",
-                    valid=(MODELS.__contains__, "'words' or 'strong'")),
+    options=(Option("mt_model", str, "cascade",
+                    "MT detector: 'cascade' (the word n-gram model and the rules on every English "
+                    "document, plus a hashed word and character n-gram model where the word "
+                    f"model's probability is at least {STRONG_FROM}), 'words' (the word model "
+                    "only: the cheapest), or 'strong' (both models on every English document: "
+                    "the best ranking; it adds about 1.25x the core's CPU time). docs/flags.md "
+                    "has the figures of each", valid=(MODELS.__contains__, "'words', 'cascade' or 'strong'")),
              Option("mt_threshold", float, None,
                     "mt_score at or above which a document is mt_suspect (default: the chosen "
-                    f"model's calibrated operating point, {DEFAULT_THRESHOLD} for 'words')",
+                    "detector's calibrated operating point: docs/flags.md)",
                     nullable=True, valid=SHARE)),
     stats=(Counts("flags", "mt_flags", label="MT flags by rule"),
            Total("suspects", "mt_suspect", label="MT suspects"),

@@ -125,8 +125,11 @@ class Model:
         self.bias: float = meta["bias"]
         self.calib_coef: list[float] = meta["calib_coef"]
         self.calib_intercept: float = meta["calib_intercept"]
-        # The operating point of this mode on held-out data (the default of --mt-threshold here).
+        # The operating points on held-out data (the defaults of --mt-threshold): of the strong
+        # mode, and of the cascade mode with the strong_from it was chosen for.
         self.threshold: float = meta["threshold"]
+        self.cascade_threshold: float = meta["cascade_threshold"]
+        self.strong_from: float = meta["strong_from"]
 
     def margin(self, words: list[str]) -> float:
         """bias + weights . vector(words): the same value without building the joint vector

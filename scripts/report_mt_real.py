@@ -10,9 +10,11 @@ scripts/mt_data.py) and prints, on the held-out scores:
 - at the threshold (default: mt.toml's) the share flagged per class, per source language, per
   system and per domain; the BBC count; and the same for the rules-only score.
 
-Both modes are scored: the default (`--mt-model words`) and the strong mode (`--mt-model strong`,
-the hashed word and character n-gram model calibrated with the word model, at the threshold
-stored in its file); the tables are printed for the mode given by --mode (default: words).
+Every mode is scored: `--mt-model words` (the word model), `strong` (the hashed word and
+character n-gram model calibrated with the word model) and `cascade` (the default: the word
+model's score, the strong mode's where the word model's is at least mt.toml's strong_from), each
+at its own shipped threshold; the tables are printed for the mode given by --mode (default:
+cascade).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import numpy as np
 from pipeline import mtflags, mtmodel
 
 from .mt_data import FOLDS, load_rows
-from .train_mt_model import cross_validate, cross_validate_strong, pick_threshold
+from .train_mt_model import cascade_score, cross_validate, cross_validate_strong, pick_threshold
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -83,7 +85,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threshold", type=float, default=None,
                     help="threshold of the mode the tables are for (default: that mode's own)")
-    ap.add_argument("--mode", choices=mtflags.MODELS, default="words",
+    ap.add_argument("--mode", choices=mtflags.MODELS, default="cascade",
                     help="the mode whose per-language, per-system and per-domain tables are printed")
     args = ap.parse_args(argv)
     from pipeline import mthashed
@@ -94,8 +96,12 @@ def main(argv=None) -> None:
     strong = cross_validate_strong(rows, cv)
     n_other = sum(r.lang not in mtmodel.SCORED_LANGS for r in rows)
     print(f"{n_other} of {len(rows)} rows are tagged neither English nor 'und' and keep the rules score")
-    thresholds = {"words": mtflags.DEFAULT_THRESHOLD, "strong": mthashed.model().threshold}
-    scores = {"words": cv["score"], "strong": strong["score"]}  # as the pipeline reports them
+    shipped = mthashed.model()
+    thresholds = {"words": mtflags.DEFAULT_THRESHOLD, "cascade": shipped.cascade_threshold,
+                  "strong": shipped.threshold}
+    # as the pipeline reports them
+    scores = {"words": cv["score"], "cascade": cascade_score(cv["score"], strong["score"]),
+              "strong": strong["score"]}
     flagged = {}
     for mode in mtflags.MODELS:
         print(f"\n{mode} mode: threshold that meets the operating point on these held-out scores: "

@@ -27,7 +27,9 @@ originals spread over the folds). Steps:
    same weights) over mthashed.vector of each text; its held-out margins and the word model's
    go into one calibration (mthashed.calibration_features); the threshold that meets the
    operating point on those held-out probabilities is stored in the file (the mode's default
-   --mt-threshold). float32 weights, gzip with mtime 0: a rerun writes the same bytes.
+   --mt-threshold); so is the cascade mode's (the default: the strong mode's score where the word
+   model's held-out probability is >= mt.toml's strong_from, else the word model's), with the
+   strong_from it was chosen for. float32 weights, gzip with mtime 0: a rerun writes the same bytes.
 """
 from __future__ import annotations
 
@@ -210,10 +212,17 @@ def cross_validate_strong(rows: list[Row], cv: dict, X=None, log=print) -> dict:
             "calib": cal_all}
 
 
-def write_hashed_model(path: Path, clf, cal, version: str, threshold: float, bits: int = STRONG_BITS) -> str:
+def cascade_score(words_score: np.ndarray, strong_score: np.ndarray) -> np.ndarray:
+    """The cascade mode's score: the strong mode's where the word model's is >= STRONG_FROM."""
+    return np.where(words_score >= mtflags.STRONG_FROM, strong_score, words_score)
+
+
+def write_hashed_model(path: Path, clf, cal, version: str, threshold: float, cascade_threshold: float,
+                       bits: int = STRONG_BITS) -> str:
     meta = {"version": version, "bits": bits, "bias": float(f"{clf.intercept_[0]:.6g}"),
             "calib_coef": [float(f"{c:.6g}") for c in cal.coef_[0]],
             "calib_intercept": float(f"{cal.intercept_[0]:.6g}"), "threshold": threshold,
+            "cascade_threshold": cascade_threshold, "strong_from": mtflags.STRONG_FROM,
             "max_words": mthashed.MAX_WORDS, "char_n": list(mthashed.CHAR_N),
             "word_n": list(mthashed.WORD_N), "C": STRONG_C,
             "probe": {"text": mthashed.PROBE,
@@ -282,6 +291,8 @@ def main(argv=None) -> None:
     strong = cross_validate_strong(rows, cv, X)
     ts = pick_threshold(rows, strong["score"])
     print(f"strong mode: threshold meeting the operating point on held-out probabilities: {ts:.2f}")
+    tc = pick_threshold(rows, cascade_score(cv["score"], strong["score"]))
+    print(f"cascade mode (strong model from p >= {mtflags.STRONG_FROM}): threshold: {tc:.2f}")
     if args.cv_only:
         return
     y = np.array([r.kind == "mt" for r in rows])
@@ -291,7 +302,7 @@ def main(argv=None) -> None:
     digest = write_model(args.out, clf, vocab, cv["calib"], f"mt-words-2 (threshold {t:.2f})")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, sha256 {digest})")
     hclf = fit_hashed(X, y, balanced_weights(rows, mask))
-    digest = write_hashed_model(args.strong_out, hclf, strong["calib"], f"mt-hashed-1 (threshold {ts:.2f})", ts)
+    digest = write_hashed_model(args.strong_out, hclf, strong["calib"], f"mt-hashed-1 (threshold {ts:.2f})", ts, tc)
     print(f"wrote {args.strong_out} ({args.strong_out.stat().st_size} bytes, sha256 {digest})")
 
 

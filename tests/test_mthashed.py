@@ -1,5 +1,6 @@
-"""The strong MT mode (`--mt-model strong`): its hashed n-gram features, its model file, and the
-mode through the pipeline (seeds, threshold, evidence, refused values)."""
+"""The hashed n-gram MT model and the modes that use it (`--mt-model strong`, and `cascade`, the
+default): features, model file, and each mode through the pipeline (seeds, threshold, evidence,
+refused values)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline import core, mthashed, mtmodel
-from pipeline.mtflags import DEFAULT_THRESHOLD, flag_mt
+from pipeline.mtflags import DEFAULT_THRESHOLD, STRONG_FROM, flag_mt
 
 RAW = Path(__file__).resolve().parents[1] / "raw" / "sample-2020-01-09"
 NEWS = ("The committee met again on Tuesday and agreed to publish its findings later this month, "
@@ -52,6 +53,8 @@ def test_model_file_loads_with_its_calibration_and_operating_point():
     assert len(m.weights) == 1 << m.bits and np.isfinite(m.weights).all()
     assert len(m.calib_coef) == len(mthashed.calibration_features(0.0, 0.0, 10, 0.0))
     assert 0.5 <= m.threshold < 1 and f"threshold {m.threshold:.2f}" in m.version
+    # the cascade's operating point was chosen for the strong_from that mt.toml sets
+    assert 0.5 <= m.cascade_threshold < 1 and m.strong_from == STRONG_FROM
     assert m.meta["max_words"] == mthashed.MAX_WORDS
     assert tuple(m.meta["char_n"]) == mthashed.CHAR_N and tuple(m.meta["word_n"]) == mthashed.WORD_N
 
@@ -77,12 +80,13 @@ def _seed(i: int) -> str:
     return next(RAW.glob(f"{i:03d}_*.txt")).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("mode", ["words", "strong"])
+@pytest.mark.parametrize("mode", ["words", "cascade", "strong"])
 def test_seeds_through_the_pipeline_in_each_mode(mode):
-    """The seed calibration holds in both modes: 000 (Spanish MT) suspect, 001-004 not."""
+    """The seed calibration holds in every mode: 000 (Spanish MT) suspect, 001-004 not."""
     config = core.Config(mt_model=mode)
     assert config.mt_threshold is None  # each mode's own operating point
-    expected = DEFAULT_THRESHOLD if mode == "words" else mthashed.model().threshold
+    expected = {"words": DEFAULT_THRESHOLD, "strong": mthashed.model().threshold,
+                "cascade": mthashed.model().cascade_threshold}[mode]
     for i in range(5):
         doc = core.clean_text(_seed(i), config)
         assert doc["mt_suspect"] == (i == 0), (i, doc["mt_score"])
@@ -90,16 +94,45 @@ def test_seeds_through_the_pipeline_in_each_mode(mode):
     assert core.clean_text(_seed(0), core.Config(mt_model=mode, mt_threshold=0.99))["mt_suspect"] is False
 
 
-def test_the_default_run_does_not_load_the_strong_model(monkeypatch):
+def _word_probability(doc) -> float:
+    m = mtmodel.model()
+    return m.probability(m.margin(mtmodel.words_of(doc.text, doc.words())), len(doc.words()), _density(doc))
+
+
+def test_a_words_run_does_not_load_the_strong_model(monkeypatch):
     def boom():
-        raise AssertionError("the strong model was loaded by a default run")
+        raise AssertionError("the strong model was loaded in words mode")
 
     monkeypatch.setattr(mthashed, "model", boom)
-    doc = core.clean_text(_seed(0))
+    doc = core.clean_text(_seed(0), core.Config(mt_model="words"))
     assert doc["mt_suspect"] is True
-    assert doc["mt_score"] == pytest.approx(mtmodel.model().probability(
-        mtmodel.model().margin(mtmodel.words_of(doc.text, doc.words())), len(doc.words()),
-        _density(doc)))
+    assert doc["mt_score"] == pytest.approx(_word_probability(doc))
+
+
+def test_the_default_cascade_runs_the_second_model_only_from_strong_from(monkeypatch):
+    assert core.Config().mt_model == "cascade"
+    calls = []
+    real = mthashed.Model.margin
+
+    def counting(self, words):
+        calls.append(len(words))
+        return real(self, words)
+
+    monkeypatch.setattr(mthashed.Model, "margin", counting)
+    reached = 0
+    for i in range(5):
+        before = len(calls)
+        doc = core.clean_text(_seed(i))
+        p_words = _word_probability(doc)
+        if p_words >= STRONG_FROM:
+            reached += 1
+            assert doc["mt_score"] == pytest.approx(
+                core.clean_text(_seed(i), core.Config(mt_model="strong"))["mt_score"])
+        else:
+            assert doc["mt_score"] == pytest.approx(p_words)
+        assert len(calls) - before == (2 if p_words >= STRONG_FROM else 0)  # cascade + strong run
+    # seed 000 (word probability ~0.78) reaches the second model; 001, 002, 004 (0.21-0.28) do not
+    assert 1 <= reached <= 2
 
 
 def _density(doc) -> float:
@@ -109,5 +142,5 @@ def _density(doc) -> float:
 
 
 def test_a_config_refuses_an_unknown_mode():
-    with pytest.raises(ValueError, match="option mt_model must be 'words' or 'strong', got 'fast'"):
+    with pytest.raises(ValueError, match="option mt_model must be 'words', 'cascade' or 'strong', got 'fast'"):
         core.Config.from_dict({"mt_model": "fast"})

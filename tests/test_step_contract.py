@@ -89,7 +89,7 @@ def test_cli_options_match_the_declared_options(capsys):
     ("--shard-mb", "-1", "option shard_mb must be greater than 0, got -1.0"),
     ("--workers", "-2", "option workers must be 0 or more, got -2"),
     ("--mt-threshold", "1.5", "option mt_threshold must be between 0 and 1, got 1.5"),
-    ("--mt-model", "fast", "option mt_model must be 'words' or 'strong', got 'fast'"),
+    ("--mt-model", "fast", "option mt_model must be 'words', 'cascade' or 'strong', got 'fast'"),
     ("--max-boilerplate-share", "-0.1", "option max_boilerplate_share must be between 0 and 1"),
     ("--max-inflation-ratio", "0.5", "option max_inflation_ratio must be at least 1"),
     ("--furniture-min-docs", "1", "option furniture_min_docs must be 0 (off) or at least 2"),
