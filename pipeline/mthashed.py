@@ -1,9 +1,10 @@
-"""The strong MT mode's second model: a linear model over hashed word and character n-grams.
+"""The MT detector's second model: a linear model over hashed word and character n-grams.
 
-`--mt-model strong` (pipeline.mtflags) scores English text with this model and the word model
-(pipeline.mtmodel) together; the default mode (`words`) does not load it. Shipped as
-`pipeline/models/mt_hashed.bin.gz`, rebuilt by `python -m scripts.train_mt_model` from ../shared
-(docs/flags.md has the training data, the held-out figures of both modes and their cost).
+pipeline.mtflags scores English text with this model and the word model (pipeline.mtmodel)
+together: on every document with `--mt-model strong`, and with `cascade` (the default) only where
+the word model's probability reaches mt.toml's `strong_from`; `--mt-model words` never loads it.
+Shipped as `pipeline/models/mt_hashed.bin.gz`, rebuilt by `python -m scripts.train_mt_model` from
+../shared (docs/flags.md has the training data, the held-out figures of each mode and their cost).
 
 Features (`vector` below is also what the training script uses, so they cannot drift apart):
 - the first MAX_WORDS words (`text.split()`), typography-normalised as for the word model, joined
@@ -46,8 +47,7 @@ PROBE = "The minister said: \u201cit\u2019s over\u201d \u2013 talks resume on Mo
 
 def text_of(words: list[str]) -> str:
     """The model's input: the first MAX_WORDS words, typography-normalised, single-spaced."""
-    ws = words[:MAX_WORDS]
-    return " ".join(w if w.isascii() else w.translate(mtmodel._TYPO) for w in ws)
+    return " ".join(mtmodel.plain_typography(words[:MAX_WORDS]))
 
 
 def _slots(h: np.ndarray, n: int, tag: int, bits: int) -> np.ndarray:

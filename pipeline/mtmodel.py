@@ -44,6 +44,11 @@ def words_of(text: str, words: list[str] | None = None) -> list[str]:
     ws = (text.split() if words is None else words)[:MAX_WORDS]
     if text.isascii():
         return ws
+    return plain_typography(ws)
+
+
+def plain_typography(ws: list[str]) -> list[str]:
+    """`ws` with curly quotes, dashes and ellipses as ASCII (only non-ASCII words are touched)."""
     return [w if w.isascii() else w.translate(_TYPO) for w in ws]
 
 
